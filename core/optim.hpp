@@ -1,0 +1,37 @@
+// Training utilities: Adam over a list of parameter blocks, and a gradient check by
+// central differences (used by tests and by claims that verify hand-written gradients).
+#pragma once
+#include "core/linalg.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace attnlab::core {
+
+struct AdamOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+// Adam (Kingma & Ba) with bias correction; one state per parameter block.
+class Adam {
+ public:
+  explicit Adam(AdamOptions opt = {}) : opt_(opt) {}
+  // Updates params[k] -= lr * mhat / (sqrt(vhat) + eps) with grads[k]; sizes fixed at the first call.
+  void step(const std::vector<MatrixXd*>& params, const std::vector<MatrixXd>& grads);
+  long steps() const { return t_; }
+  void set_lr(double lr) { opt_.lr = lr; }
+
+ private:
+  AdamOptions opt_;
+  long t_ = 0;
+  std::vector<MatrixXd> m_, v_;
+};
+
+// Central-difference gradient of f at x (entry by entry, step h).
+MatrixXd central_difference_gradient(const std::function<double(const MatrixXd&)>& f, const MatrixXd& x,
+                                     double h = 1e-6);
+
+// max |a - b| / max(max|b|, floor): the relative error a gradient check reports.
+double max_relative_error(const MatrixXd& a, const MatrixXd& b, double floor = 1e-300);
+
+}  // namespace attnlab::core

@@ -1,0 +1,32 @@
+// Statistics for verdicts: mean with a Student-t interval, one-sided bounds, and the OLS
+// slope with its Student-t confidence interval (Boost.Math gives the quantiles; Boost's
+// own OLS gives no slope interval, so it is computed here).
+#pragma once
+#include <vector>
+
+namespace attnlab::core {
+
+// Quantile of Student's t with `dof` degrees of freedom at probability p.
+double student_t_quantile(double p, double dof);
+
+struct MeanInterval {
+  double mean = 0, sd = 0, lo = 0, hi = 0;  // two-sided interval at `level`
+  int n = 0;
+};
+// Throws std::invalid_argument for n < 2 or non-finite data.
+MeanInterval mean_ci(const std::vector<double>& x, double level = 0.95);
+// One-sided bounds: mean + t_{level, n-1} * sd / sqrt(n) (upper), and the lower mirror.
+double one_sided_upper(const std::vector<double>& x, double level = 0.95);
+double one_sided_lower(const std::vector<double>& x, double level = 0.95);
+
+struct OlsFit {
+  double intercept = 0, slope = 0;
+  double slope_se = 0;            // standard error of the slope
+  double slope_lo = 0, slope_hi = 0;  // two-sided CI at `level`, n - 2 dof
+  double r2 = 0;
+  int n = 0;
+};
+// Least-squares fit y = a + b x. Throws std::invalid_argument for n < 3, constant x or non-finite data.
+OlsFit ols_fit(const std::vector<double>& x, const std::vector<double>& y, double level = 0.95);
+
+}  // namespace attnlab::core

@@ -1,0 +1,88 @@
+// What a claim sees while it runs: its parameters, the seed, random streams keyed by
+// (seed, stream), the thread count, and an output sink for its CSVs. CSVs are buffered
+// here and written by the framework (atomically) after the claim returns.
+#pragma once
+#include "core/rng.hpp"
+#include "experiments/common/claim.hpp"
+
+#include <map>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace attnlab::exp {
+
+// One CSV cell; doubles are written in shortest round-trip form ("nan", "inf" for
+// non-finite values), integers as integers, strings quoted when they need it.
+struct Cell {
+  enum class T { real, integer, text } t;
+  double r = 0;
+  long long i = 0;
+  std::string s;
+  template <class X, std::enable_if_t<std::is_floating_point_v<X>, int> = 0>
+  Cell(X x) : t(T::real), r(static_cast<double>(x)) {}
+  template <class X, std::enable_if_t<std::is_integral_v<X> && !std::is_same_v<X, bool>, int> = 0>
+  Cell(X x) : t(T::integer), i(static_cast<long long>(x)) {}
+  Cell(bool b) : t(T::integer), i(b ? 1 : 0) {}
+  Cell(const char* x) : t(T::text), s(x) {}
+  Cell(std::string x) : t(T::text), s(std::move(x)) {}
+  std::string str() const;
+};
+
+class Table {
+ public:
+  Table() = default;
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  // Adds one row; its length must equal the header's (throws std::logic_error otherwise).
+  Table& row(std::vector<Cell> cells);
+  const std::vector<std::string>& header() const { return header_; }
+  const std::vector<std::vector<Cell>>& rows() const { return rows_; }
+  std::string to_csv() const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<Cell>> rows_;
+};
+
+class Context {
+ public:
+  Context(const Claim& claim, Mode mode, std::uint64_t seed, int threads, Device device,
+          std::map<std::string, double> params);
+
+  const Claim& claim() const { return *claim_; }
+  Mode mode() const { return mode_; }
+  bool quick() const { return mode_ == Mode::quick; }
+  bool full() const { return mode_ == Mode::full; }
+  std::uint64_t seed() const { return seed_; }
+  int threads() const { return threads_; }
+  Device device() const { return device_; }
+
+  // Parameter by short name (as declared in the claim's ParamSpec); throws if undeclared.
+  long long integer(const std::string& short_name) const;
+  double real(const std::string& short_name) const;
+  // Effective parameters, full names -> values (what config.toml and report.json record).
+  const std::map<std::string, double>& params() const { return params_; }
+
+  // Random stream `index` of this claim: Philox keyed by (seed, stream_id(hash(claim id + "/" + family), index)).
+  // Use one family per kind of draw (e.g. "S2", "inputs") and the trial index as `index`.
+  core::PhiloxStream rng(const std::string& family, std::uint64_t index = 0) const;
+
+  // A CSV under data/: `file` without directory, e.g. "ssm_heads_emulation_vs_heads.csv".
+  // Returns the table to fill; calling twice with the same name returns the same table.
+  Table& csv(const std::string& file, std::vector<std::string> header);
+  const std::map<std::string, Table>& tables() const { return tables_; }
+
+  // A progress line on stderr (only shown on a terminal, or with ATTNLAB_VERBOSE=1).
+  void progress(const std::string& line) const;
+
+ private:
+  const Claim* claim_;
+  Mode mode_;
+  std::uint64_t seed_;
+  int threads_;
+  Device device_;
+  std::map<std::string, double> params_;
+  std::map<std::string, Table> tables_;
+};
+
+}  // namespace attnlab::exp
