@@ -1,0 +1,57 @@
+#include "core/stats.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+using namespace attnlab::core;
+
+TEST_CASE("Student-t quantiles match tables") {
+  CHECK(student_t_quantile(0.975, 1) == Approx(12.7062).epsilon(1e-5));
+  CHECK(student_t_quantile(0.975, 10) == Approx(2.2281).epsilon(1e-4));
+  CHECK(student_t_quantile(0.95, 30) == Approx(1.6973).epsilon(1e-4));
+}
+
+TEST_CASE("mean with a Student-t interval") {
+  const auto m = mean_ci({1, 2, 3, 4, 5});
+  CHECK(m.mean == Approx(3));
+  CHECK(m.sd == Approx(std::sqrt(2.5)));
+  const double half = 2.7764451 * std::sqrt(2.5) / std::sqrt(5.0);
+  CHECK(m.lo == Approx(3 - half).epsilon(1e-6));
+  CHECK(m.hi == Approx(3 + half).epsilon(1e-6));
+  CHECK(one_sided_upper({1, 2, 3, 4, 5}) == Approx(3 + 2.1318468 * std::sqrt(2.5) / std::sqrt(5.0)).epsilon(1e-6));
+  CHECK(one_sided_lower({1, 2, 3, 4, 5}) == Approx(3 - 2.1318468 * std::sqrt(2.5) / std::sqrt(5.0)).epsilon(1e-6));
+  CHECK_THROWS(mean_ci({1.0}));
+  CHECK_THROWS(mean_ci({1.0, NAN}));
+}
+
+TEST_CASE("OLS on an exact line has a zero-width slope interval") {
+  const auto f = ols_fit({0, 1, 2, 3, 4}, {1, 3.5, 6, 8.5, 11});
+  CHECK(f.slope == Approx(2.5).epsilon(1e-14));
+  CHECK(f.intercept == Approx(1).epsilon(1e-14));
+  CHECK(f.slope_hi - f.slope_lo < 1e-12);
+  CHECK(f.r2 == Approx(1));
+}
+
+TEST_CASE("OLS slope interval on noisy data matches the textbook formula") {
+  // y = 1 + 2x + e, residuals fixed: se = sqrt(SSE/(n-2)/Sxx)
+  const std::vector<double> x{0, 1, 2, 3, 4, 5}, e{0.1, -0.2, 0.05, 0.15, -0.1, 0.0};
+  std::vector<double> y;
+  for (int i = 0; i < 6; ++i) y.push_back(1 + 2 * x[i] + e[i]);
+  const auto f = ols_fit(x, y);
+  double mx = 2.5, sxx = 0, sxy = 0, my = 0;
+  for (double v : y) my += v / 6;
+  for (int i = 0; i < 6; ++i) {
+    sxx += (x[i] - mx) * (x[i] - mx);
+    sxy += (x[i] - mx) * (y[i] - my);
+  }
+  const double b = sxy / sxx, a = my - b * mx;
+  double sse = 0;
+  for (int i = 0; i < 6; ++i) sse += std::pow(y[i] - a - b * x[i], 2);
+  const double se = std::sqrt(sse / 4 / sxx);
+  CHECK(f.slope == Approx(b));
+  CHECK(f.slope_se == Approx(se));
+  CHECK(f.slope_lo == Approx(b - 2.7764451 * se).epsilon(1e-6));
+  CHECK(f.slope_lo < 2.0);
+  CHECK(f.slope_hi > 2.0);
+  CHECK_THROWS(ols_fit({1, 1, 1}, {1, 2, 3}));
+}
