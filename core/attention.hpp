@@ -97,6 +97,17 @@ template <class S> Mat<S> factorized_forward(const FactorizedLayer<S>& L, const 
   return Y;
 }
 
+// Vector-Jacobian product of factorized_forward with the coefficients held fixed:
+// dL/dX = sum_h alpha_h^T G V_h (n x d) for G = dL/dY (n x p). This is the exact backward pass
+// of a layer whose coefficients do not depend on X (positional tables, explicit per-input
+// coefficients), where J_{i,j} = sum_h alpha^h_ij V_h. It is NOT the softmax Jacobian (that one
+// has a score path too: MultiHeadSoftmax::backward).
+template <class S> Mat<S> factorized_backward(const FactorizedLayer<S>& L, const Mat<S>& G) {
+  Mat<S> dX = Mat<S>::Zero(G.rows(), L.V.empty() ? 0 : L.V[0].cols());
+  for (size_t h = 0; h < L.alpha.size(); ++h) dX += L.alpha[h].transpose() * (G * L.V[h]);
+  return dX;
+}
+
 // Interaction operator W_ij = sum_h alpha^h_ij V_h (p x d).
 template <class S> Mat<S> interaction_operator(const FactorizedLayer<S>& L, int i, int j) {
   Mat<S> W = Mat<S>::Zero(L.V[0].rows(), L.V[0].cols());
@@ -152,6 +163,50 @@ template <class S> struct MultiHeadSoftmax {
       }
       const Mat<S> dQ = dS * K * scale, dK = dS.transpose() * Q * scale;
       dX += dVx * h.WV + dQ * h.WQ + dK * h.WK;
+    }
+    return dX;
+  }
+
+  // Vector-Jacobian product for a cotangent on one output row only, G = e_i g^T (g in R^p):
+  // the same formulas as backward() restricted to query row i (its scores, softmax and score
+  // path), so it costs O(n d) per head instead of O(n^2 d). Returns dL/dX (n x d); row j is
+  // g^T J_{i,j}. The row-i sum sum_j alpha_ij dA_ij runs over j in index order, as in backward().
+  Mat<S> backward_row(const Mat<S>& X, Eigen::Index i, const Vec<S>& g, const SoftmaxOptions& opt) const {
+    using std::exp;
+    using std::sqrt;
+    const Eigen::Index n = X.rows();
+    const Eigen::Index last = opt.causal ? i : n - 1;
+    Mat<S> dX = Mat<S>::Zero(n, X.cols());
+    for (const auto& h : heads) {
+      const S scale = S(1) / sqrt(S(h.dk()));
+      const Vec<S> q = h.WQ * X.row(i).transpose();            // d_k
+      const Mat<S> K = X.topRows(last + 1) * h.WK.transpose();  // keys 0..last
+      const Mat<S> Vx = X.topRows(last + 1) * h.WV.transpose();
+      Vec<S> s = (K * q) * scale;
+      if (opt.bias)
+        for (Eigen::Index j = 0; j <= last; ++j) s(j) += S((*opt.bias)(i, j));
+      S mx = s(0);
+      for (Eigen::Index j = 1; j <= last; ++j)
+        if (s(j) > mx) mx = s(j);
+      Vec<S> a(last + 1);
+      S sum = S(0);
+      for (Eigen::Index j = 0; j <= last; ++j) {
+        a(j) = exp(s(j) - mx);
+        sum += a(j);
+      }
+      for (Eigen::Index j = 0; j <= last; ++j) a(j) /= sum;
+      const Vec<S> dz = h.WO.transpose() * g;  // d_v
+      const Vec<S> dA = Vx * dz;               // last + 1
+      S dot = S(0);
+      for (Eigen::Index j = 0; j <= last; ++j) dot += a(j) * dA(j);
+      Vec<S> dS(last + 1);
+      for (Eigen::Index j = 0; j <= last; ++j) dS(j) = a(j) * (dA(j) - dot);
+      const Vec<S> dq = (K.transpose() * dS) * scale;  // d_k
+      const Vec<S> wvT_dz = h.WV.transpose() * dz;      // d
+      const Vec<S> wkT_q = h.WK.transpose() * q;        // d
+      for (Eigen::Index j = 0; j <= last; ++j)
+        dX.row(j) += (a(j) * wvT_dz + (dS(j) * scale) * wkT_q).transpose();
+      dX.row(i) += (h.WQ.transpose() * dq).transpose();
     }
     return dX;
   }
