@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,9 @@ struct Claim {
   std::vector<ParamSpec> params;
   std::vector<std::string> figures;  // figure file stems, e.g. "ssm_heads_rank_gap" (png and pdf)
   bool has_cuda_path = false;
+  // Optional constraints between parameters, given the effective values (full names -> values):
+  // returns "" when they are consistent, else one sentence naming the problem (bad input, exit 2).
+  std::function<std::string(const std::map<std::string, double>&)> check_params;
   std::function<Outcome(Context&)> run;
 
   std::string experiment() const { return id.substr(0, id.find('.')); }

@@ -310,7 +310,8 @@ Plan make_plan(const Registry& reg, const RawRun& raw, const std::string& fixed)
     std::vector<std::string> ids;
     for (const Experiment* e : experiments)
       for (const Claim& c : e->claims) ids.push_back(c.id);
-    throw UsageError("--claim '" + plan.glob + "' matches no claim (claims: " + join(ids, ", ") + ")");
+    const std::string from = raw.claim_given ? "--claim" : "config " + raw.config + ": claim";
+    throw UsageError(from + " '" + plan.glob + "' matches no claim (claims: " + join(ids, ", ") + ")");
   }
 
   // Parameters: config [params] may name any parameter of the experiments run; --set only
@@ -345,6 +346,13 @@ Plan make_plan(const Registry& reg, const RawRun& raw, const std::string& fixed)
     if (!problem.empty()) throw UsageError("--set " + problem);
     plan.overrides[key] = v;
   }
+
+  // Constraints between a claim's parameters (e.g. a lag window inside the sequence).
+  for (const Selected& s : plan.runs)
+    for (const Claim* c : s.claims)
+      if (c->check_params)
+        if (std::string problem = c->check_params(effective_params(*c, plan.mode, plan.overrides)); !problem.empty())
+          throw UsageError(c->id + ": " + problem);
 
   // The output folder must be creatable and writable, and nothing in it may block a write.
   plan.out = raw.out;

@@ -17,7 +17,7 @@
 #define ATTNLAB_FLAGS "unknown"
 #endif
 #ifndef ATTNLAB_VERSION
-#define ATTNLAB_VERSION "0.1.0"
+#error "ATTNLAB_VERSION is defined by experiments/CMakeLists.txt"
 #endif
 
 namespace attnlab::exp::report {

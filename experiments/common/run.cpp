@@ -81,6 +81,8 @@ ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads
   ClaimResult r;
   r.claim = &c;
   r.params = effective_params(c, mode, overrides);  // UsageError propagates: the CLI validated beforehand
+  if (c.check_params)
+    if (std::string problem = c.check_params(r.params); !problem.empty()) throw UsageError(c.id + ": " + problem);
   omp_set_num_threads(threads < 1 ? 1 : threads);
   Context ctx(c, mode, seed, threads, device, r.params);
   const auto t0 = std::chrono::steady_clock::now();

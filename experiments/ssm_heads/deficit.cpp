@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -180,6 +181,8 @@ Claim deficit_below_k() {
       }
     // Trained tasks are far more expensive: schedule them dynamically (results land in fixed slots).
     std::vector<TaskResult> out(tasks.size());
+    const long n_trained_tasks = std::count_if(tasks.begin(), tasks.end(), [](const Task& t) { return t.trained; });
+    std::atomic<long> trained_done{0};
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int t = 0; t < static_cast<int>(tasks.size()); ++t) {
       const Task& tk = tasks[t];
@@ -187,6 +190,8 @@ Claim deficit_below_k() {
       if (tk.trained) {
         auto rng = ctx.rng(fmt::format("{}/train/H{}", pr.s.id, tk.H), static_cast<std::uint64_t>(tk.index));
         out[t] = train_model(pr, tk.H, steps, lr, rng);
+        ctx.progress(fmt::format("trained model {}/{} ({}, H={})", ++trained_done, n_trained_tasks,
+                                 pr.s.id, tk.H));
       } else {
         auto rng = ctx.rng(fmt::format("{}/subspace/H{}", pr.s.id, tk.H), static_cast<std::uint64_t>(tk.index));
         out[t].residual = relative_operator_residual(random_subspace_model(pr, tk.H, rng), pr.Kimp);

@@ -103,7 +103,7 @@ Claim exact_emulation_at_k() {
     // Per setting: the construction, then the inputs in parallel (one slot each).
     for (auto& r : res) {
       const Setting& s = r.s;
-      ctx.progress(fmt::format("exact_emulation_at_k: {} (n={}, p={}, d={}, N={})", s.id, s.n, s.p, s.d, s.N));
+      ctx.progress(fmt::format("{} (n={}, p={}, d={}, N={})", s.id, s.n, s.p, s.d, s.N));
       r.k_meas = measured_k(s.ssm, s.n);
       const std::vector<MatrixXd> K = s.ssm.kernel(s.n);
       r.k_construct = core::numerical_rank<double>(core::lag_matrix(K), kRankTol);

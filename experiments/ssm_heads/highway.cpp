@@ -143,6 +143,11 @@ Claim attention_gradient_highway() {
       real_param("alibi_m", "ALiBi slope m of the control, b_ij = -m (i - j)", 0.5, 0.5, 1e-6, 100.0),
   };
   c.figures = {"ssm_heads_gradient_highway"};
+  c.check_params = [id = c.id](const std::map<std::string, double>& v) -> std::string {
+    if (v.at(id + ".n_min") > v.at(id + ".n_max")) return "n_min must be <= n_max";
+    if (v.at(id + ".d_min") > v.at(id + ".d_max")) return "d_min must be <= d_max";
+    return "";
+  };
   c.run = [](Context& ctx) {
     const std::vector<int> ns = geometric(int(ctx.integer("n_min")), int(ctx.integer("n_max")));
     const std::vector<int> ds = geometric(int(ctx.integer("d_min")), int(ctx.integer("d_max")));

@@ -267,6 +267,12 @@ Claim ssm_gradient_decay() {
       real_param("sub_ratio", "subdominant eigenvalues |lambda| <= sub_ratio * rho", 0.6, 0.6, 0.0, 0.95),
   };
   c.figures = {"ssm_heads_ssm_gradient_decay"};
+  c.check_params = [id = c.id](const std::map<std::string, double>& v) -> std::string {
+    const double n = v.at(id + ".n"), lo = v.at(id + ".lag_min"), hi = v.at(id + ".lag_max");
+    if (hi >= n) return fmt::format("lag_max = {} must be < n = {}", hi, n);
+    if (hi - lo + 1 < 3) return fmt::format("the lag window [{}, {}] needs at least 3 lags", lo, hi);
+    return "";
+  };
   c.run = [](Context& ctx) {
     const int n = int(ctx.integer("n")), lag_min = int(ctx.integer("lag_min")), lag_max = int(ctx.integer("lag_max"));
     const int p = int(ctx.integer("p"));

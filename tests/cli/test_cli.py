@@ -74,16 +74,6 @@ def listing(binary):
     return ids, params
 
 
-def gpu_present():
-    smi = shutil.which("nvidia-smi")
-    if not smi:
-        return False
-    try:
-        return subprocess.run([smi, "-L"], capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
 def walk_json(value):
     if isinstance(value, dict):
         for v in value.values():
@@ -289,8 +279,13 @@ class UsageErrors(Case):
         self.assert_usage_error(["run", "all", "--device", "tpu"], "--device")
 
     def test_device_cuda_without_gpu(self):
-        if gpu_present():
-            self.skipTest("a GPU is present")
+        # Probe without running anything: --device is validated before --claim, so with a
+        # usable GPU the error names the claim pattern instead.
+        probe = run(BIN, ["run", "all", "--device", "cuda", "--claim", "zz_no_such_claim*", "--out", self.fresh],
+                    cwd=self.tmp, timeout=120)
+        self.assertEqual(probe.returncode, 2, probe.stderr)
+        if "zz_no_such_claim" in probe.stderr:
+            self.skipTest("this build has CUDA and a GPU is present")
         self.assert_usage_error(["run", "all", "--device", "cuda"], "cuda")
 
     def test_missing_config(self):
