@@ -27,6 +27,12 @@ class Adam {
   std::vector<MatrixXd> m_, v_;
 };
 
+// Weighted low-rank factorization loss sum_m w_m ||L[:, m] - V c[:, m]||^2 (L: r x n, w: n
+// column weights, V: r x H, c: H x n) with its hand-written gradients
+// dV = -2 sum_m w_m R_m c[:, m]^T and dc[:, m] = -2 w_m V^T R_m (R = L - V c). gV, gc may be null.
+double weighted_factorization_loss(const MatrixXd& L, const VectorXd& w, const MatrixXd& V, const MatrixXd& c,
+                                   MatrixXd* gV, MatrixXd* gc);
+
 // Central-difference gradient of f at x (entry by entry, step h).
 MatrixXd central_difference_gradient(const std::function<double(const MatrixXd&)>& f, const MatrixXd& x,
                                      double h = 1e-6);

@@ -27,6 +27,15 @@ void Adam::step(const std::vector<MatrixXd*>& params, const std::vector<MatrixXd
   }
 }
 
+double weighted_factorization_loss(const MatrixXd& L, const VectorXd& w, const MatrixXd& V, const MatrixXd& c,
+                                   MatrixXd* gV, MatrixXd* gc) {
+  const MatrixXd R = L - V * c;
+  const MatrixXd Rw = R * w.asDiagonal();
+  if (gV) *gV = -2.0 * Rw * c.transpose();
+  if (gc) *gc = -2.0 * V.transpose() * Rw;
+  return R.cwiseProduct(Rw).sum();
+}
+
 MatrixXd central_difference_gradient(const std::function<double(const MatrixXd&)>& f, const MatrixXd& x, double h) {
   MatrixXd g(x.rows(), x.cols());
   MatrixXd xp = x;

@@ -78,10 +78,10 @@ TaskResult train_model(const Prepared& pr, int H, int steps, double lr, core::Ph
   const int every = std::max(1, steps / 20);
   for (int t = 0; t < steps; ++t) {
     if (t % every == 0) out.trajectory.emplace_back(t, relative_operator_residual(m, pr.Kimp));
-    positional_fit_loss(pr.L, pr.w, m.V, m.c, &gV, &gc);
+    core::weighted_factorization_loss(pr.L, pr.w, m.V, m.c, &gV, &gc);
     opt.step({&m.V, &m.c}, {gV, gc});
   }
-  out.final_loss = positional_fit_loss(pr.L, pr.w, m.V, m.c, nullptr, nullptr);
+  out.final_loss = core::weighted_factorization_loss(pr.L, pr.w, m.V, m.c, nullptr, nullptr);
   out.residual = relative_operator_residual(m, pr.Kimp);
   out.trajectory.emplace_back(steps, out.residual);
   return out;

@@ -84,23 +84,13 @@ std::vector<double> g_profile(int n, int p, int d, Backward&& backward) {
   return g;
 }
 
-// The H = k(n) positional emulator of an SSM (spec "Construction of an exact H = k(n) head model"):
-// thin SVD of L_w = U Sigma Q^T, k = numerical rank of L_n (tau = 1e-10), V_h = unvec(U[:, h]),
-// c_h(m) = <V_h, K_m>_F, alpha^h = the causal Toeplitz matrix of c_h.
+// The H = k(n) positional emulator of an SSM (spec "Construction of an exact H = k(n) head model"),
+// built by the experiment's shared construction (settings.hpp), k = numerical rank of L_n.
 core::FactorizedLayer<double> positional_emulator(const core::LinearSSM<double>& ssm, int n, int* k_out) {
   const std::vector<MatrixXd> K = ssm.kernel(n);
-  const MatrixXd L = core::lag_matrix(K), Lw = core::weighted_lag_matrix(K);
-  const int k = core::numerical_rank<double>(L, kRankTol);
-  const auto svd = core::thin_svd<double>(Lw);
-  const Eigen::Index p = K[0].rows(), d = K[0].cols();
-  const MatrixXd coef = svd.U.leftCols(k).transpose() * L;  // k x n: c_h(m) = <V_h, K_m>_F
-  core::FactorizedLayer<double> layer;
-  for (int h = 0; h < k; ++h) {
-    layer.V.push_back(core::unvec<double>(VectorXd(svd.U.col(h)), p, d));
-    layer.alpha.push_back(core::toeplitz_causal<double>(VectorXd(coef.row(h).transpose()), n));
-  }
+  const int k = core::numerical_rank<double>(core::lag_matrix(K), kRankTol);
   if (k_out) *k_out = k;
-  return layer;
+  return positional_layer(svd_positional_model(K, k));
 }
 
 std::vector<int> geometric(int lo, int hi) {

@@ -224,13 +224,5 @@ double relative_operator_residual(const PositionalModel& m, const std::vector<Ma
   return ref > 0 ? std::sqrt(E / ref) : std::numeric_limits<double>::quiet_NaN();
 }
 
-double positional_fit_loss(const MatrixXd& L, const VectorXd& w, const MatrixXd& V, const MatrixXd& c, MatrixXd* gV,
-                           MatrixXd* gc) {
-  const MatrixXd R = L - V * c;                                             // residual R_m in column m
-  const MatrixXd Rw = R * w.asDiagonal();                                   // (n - m) R_m
-  if (gV) *gV = -2.0 * Rw * c.transpose();                                  // -2 sum_m w_m c_h(m) R_m
-  if (gc) *gc = -2.0 * V.transpose() * Rw;                                  // -2 w_m <V_h, R_m>
-  return R.cwiseProduct(Rw).sum();
-}
 
 }  // namespace attnlab::exp::ssm_heads

@@ -84,11 +84,5 @@ core::FactorizedLayer<double> positional_layer(const PositionalModel& m, int H_m
 // W_ij = sum_h c_h(i-j) V_h; the pairs are grouped by lag (n - m pairs have lag m).
 double relative_operator_residual(const PositionalModel& m, const std::vector<core::MatrixXd>& K);
 
-// Positional factorization loss of the spec, sum_m (n-m) ||K_m - sum_h c_h(m) V_h||_F^2, with
-// L the lag matrix (pd x n), w the lag weights, V (pd x H), c (H x n), and its hand-written
-// gradients dV = -2 sum_m w_m c_h(m) R_m, dc_h(m) = -2 w_m <V_h, R_m>_F (R = residual). gV, gc
-// may be null.
-double positional_fit_loss(const core::MatrixXd& L, const core::VectorXd& w, const core::MatrixXd& V,
-                           const core::MatrixXd& c, core::MatrixXd* gV, core::MatrixXd* gc);
 
 }  // namespace attnlab::exp::ssm_heads

@@ -15,24 +15,24 @@ using namespace attnlab::exp::ssm_heads;
 using core::MatrixXd;
 using core::VectorXd;
 
-TEST_CASE("positional_fit_loss gradients match central differences") {
+TEST_CASE("the positional factorization loss gradients match central differences") {
   core::PhiloxStream rng(3, 1);
   const int pd = 6, n = 9, H = 2;
   const MatrixXd L = rng.normal_matrix(pd, n);
   const VectorXd w = lag_weights(n);
   const MatrixXd V = rng.normal_matrix(pd, H), c = rng.normal_matrix(H, n);
   MatrixXd gV, gc;
-  positional_fit_loss(L, w, V, c, &gV, &gc);
+  core::weighted_factorization_loss(L, w, V, c, &gV, &gc);
   const MatrixXd nV = core::central_difference_gradient(
-      [&](const MatrixXd& x) { return positional_fit_loss(L, w, x, c, nullptr, nullptr); }, V, 1e-5);
+      [&](const MatrixXd& x) { return core::weighted_factorization_loss(L, w, x, c, nullptr, nullptr); }, V, 1e-5);
   const MatrixXd nc = core::central_difference_gradient(
-      [&](const MatrixXd& x) { return positional_fit_loss(L, w, V, x, nullptr, nullptr); }, c, 1e-5);
+      [&](const MatrixXd& x) { return core::weighted_factorization_loss(L, w, V, x, nullptr, nullptr); }, c, 1e-5);
   CHECK(core::max_relative_error(gV, nV) < 1e-8);
   CHECK(core::max_relative_error(gc, nc) < 1e-8);
   // the loss is sum_m (n - m) ||K_m - sum_h c_h(m) V_h||^2
   double E = 0;
   for (int m = 0; m < n; ++m) E += (n - m) * (L.col(m) - V * c.col(m)).squaredNorm();
-  CHECK(positional_fit_loss(L, w, V, c, nullptr, nullptr) == Approx(E).epsilon(1e-13));
+  CHECK(core::weighted_factorization_loss(L, w, V, c, nullptr, nullptr) == Approx(E).epsilon(1e-13));
 }
 
 TEST_CASE("the lag-grouped operator residual equals the pair-by-pair sum over the simulator's W_ij") {
