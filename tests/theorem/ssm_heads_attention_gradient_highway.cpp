@@ -7,29 +7,15 @@
 #include <limits>
 
 using namespace attnlab;
+using test::col;
+using test::num;
 
-namespace {
-size_t col(const exp::Table& t, const std::string& name) {
-  const auto& h = t.header();
-  const size_t k = std::find(h.begin(), h.end(), name) - h.begin();
-  REQUIRE(k < h.size());
-  return k;
-}
-double num(const exp::Cell& c) { return c.t == exp::Cell::T::real ? c.r : double(c.i); }
-}  // namespace
 
 TEST_CASE("attention_gradient_highway: PASS in quick mode, the ALiBi control fails") {
   const exp::ClaimResult r = test::run_quick("ssm_heads.attention_gradient_highway");
-  INFO(r.reason);
-  CHECK(r.verdict == r.claim->expected);
-  CHECK(r.verdict == exp::Verdict::PASS);
-  CHECK(r.outcome.guard.holds);
-  CHECK(r.outcome.check.holds);
+  test::require_expected_verdict_and_failing_controls(r);
   REQUIRE(r.outcome.controls.size() == 1);
-  for (const auto& c : r.outcome.controls) {
-    INFO(c.name << ": " << c.check.reason);
-    CHECK_FALSE(c.check.holds);
-  }
+  INFO(r.reason);
 
   // Measured facts: the softmax profile is flat to 8 n eps, the ALiBi one deviates by order 1;
   // S1's g(l) is 0.9^l and its H = k positional emulator has the SSM's profile (no highway).

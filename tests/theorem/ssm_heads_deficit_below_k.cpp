@@ -10,28 +10,14 @@
 #include <string>
 
 using namespace attnlab;
+using test::col;
+using test::num;
 
-namespace {
-size_t col(const exp::Table& t, const std::string& name) {
-  const auto& h = t.header();
-  const auto it = std::find(h.begin(), h.end(), name);
-  REQUIRE(it != h.end());
-  return static_cast<size_t>(it - h.begin());
-}
-}  // namespace
 
 TEST_CASE("deficit_below_k: quick mode PASSes and its control fails") {
   const exp::ClaimResult r = test::run_quick("ssm_heads.deficit_below_k");
+  test::require_expected_verdict_and_failing_controls(r);
   INFO(r.reason);
-  CHECK(r.verdict == exp::Verdict::PASS);
-  CHECK(r.verdict == r.claim->expected);
-  CHECK(r.outcome.guard.holds);
-  CHECK(r.outcome.check.holds);
-  REQUIRE(!r.outcome.controls.empty());
-  for (const auto& c : r.outcome.controls) {
-    INFO(c.name << ": " << c.check.reason);
-    CHECK_FALSE(c.check.holds);
-  }
 
   const exp::Table& t = r.tables.at("ssm_heads_deficit_settings.csv");
   const size_t set = col(t, "setting"), role = col(t, "role"), rH = col(t, "r_H"), diff = col(t, "svd_abs_diff"),

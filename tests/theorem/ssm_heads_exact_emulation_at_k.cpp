@@ -9,29 +9,17 @@
 #include <string>
 
 using namespace attnlab;
+using test::col;
+using test::num;
 
 namespace {
 const char* kId = "ssm_heads.exact_emulation_at_k";
-size_t col(const exp::Table& t, const std::string& name) {
-  const auto& h = t.header();
-  const auto it = std::find(h.begin(), h.end(), name);
-  REQUIRE(it != h.end());
-  return static_cast<size_t>(it - h.begin());
-}
 }  // namespace
 
 TEST_CASE("exact_emulation_at_k: quick mode PASSes and its control fails") {
   const exp::ClaimResult r = test::run_quick(kId);
+  test::require_expected_verdict_and_failing_controls(r);
   INFO(r.reason);
-  CHECK(r.verdict == exp::Verdict::PASS);
-  CHECK(r.verdict == r.claim->expected);
-  CHECK(r.outcome.guard.holds);
-  CHECK(r.outcome.check.holds);
-  REQUIRE(!r.outcome.controls.empty());
-  for (const auto& c : r.outcome.controls) {
-    INFO(c.name << ": " << c.check.reason);
-    CHECK_FALSE(c.check.holds);
-  }
   CHECK(r.outcome.check.measured <= 256 * 2.220446049250313e-16);
 
   const exp::Table& t = r.tables.at("ssm_heads_exact_emulation_settings.csv");

@@ -5,29 +5,15 @@
 #include <catch2/catch.hpp>
 
 using namespace attnlab;
+using test::col;
+using test::num;
 
-namespace {
-size_t col(const exp::Table& t, const std::string& name) {
-  const auto& h = t.header();
-  const size_t k = std::find(h.begin(), h.end(), name) - h.begin();
-  REQUIRE(k < h.size());
-  return k;
-}
-double num(const exp::Cell& c) { return c.t == exp::Cell::T::real ? c.r : double(c.i); }
-}  // namespace
 
 TEST_CASE("lower_bound_scope: PASS in quick mode, input-independent coefficients fail") {
   const exp::ClaimResult r = test::run_quick("ssm_heads.lower_bound_scope");
-  INFO(r.reason);
-  CHECK(r.verdict == r.claim->expected);
-  CHECK(r.verdict == exp::Verdict::PASS);
-  CHECK(r.outcome.guard.holds);
-  CHECK(r.outcome.check.holds);
+  test::require_expected_verdict_and_failing_controls(r);
   REQUIRE(r.outcome.controls.size() == 1);
-  for (const auto& c : r.outcome.controls) {
-    INFO(c.name << ": " << c.check.reason);
-    CHECK_FALSE(c.check.holds);
-  }
+  INFO(r.reason);
 
   // Measured facts per d: the SSM needs k >= 2 heads at the operator level (r_1 >= 1e-3), yet the
   // free head's worst residual for i >= d-1 is at rounding level, while the positional head's

@@ -11,28 +11,15 @@
 #include <string>
 
 using namespace attnlab;
+using test::col;
+using test::num;
 
-namespace {
-size_t col(const exp::Table& t, const std::string& name) {
-  const auto& h = t.header();
-  const auto it = std::find(h.begin(), h.end(), name);
-  REQUIRE(it != h.end());
-  return static_cast<size_t>(it - h.begin());
-}
-}  // namespace
 
 TEST_CASE("single_head_rank_gap: quick mode PASSes and both controls fail") {
   const exp::ClaimResult r = test::run_quick("ssm_heads.single_head_rank_gap");
-  INFO(r.reason);
-  CHECK(r.verdict == exp::Verdict::PASS);
-  CHECK(r.verdict == r.claim->expected);
-  CHECK(r.outcome.guard.holds);
-  CHECK(r.outcome.check.holds);
+  test::require_expected_verdict_and_failing_controls(r);
   REQUIRE(r.outcome.controls.size() == 2);
-  for (const auto& c : r.outcome.controls) {
-    INFO(c.name << ": " << c.check.reason);
-    CHECK_FALSE(c.check.holds);
-  }
+  INFO(r.reason);
 
   const exp::Table& t = r.tables.at("ssm_heads_rank_gap.csv");
   const size_t kind = col(t, "kind"), label = col(t, "label"), H = col(t, "H"), rp = col(t, "rank_pred"),
