@@ -254,6 +254,15 @@ class UsageErrors(Case):
         name, (kind, quick, full, lo, hi) = self.a_param("integer")
         self.assert_usage_error(["run", "all", "--set", "%s=%s" % (name, quick + 0.5)], name)
 
+    def test_inconsistent_parameters(self):
+        # Constraints between parameters (Claim::check_params) are bad input too: a lag window
+        # that does not fit in the sequence.
+        cid = "ssm_heads.ssm_gradient_decay"
+        if cid not in self.ids:
+            self.skipTest(cid + " is not linked into this binary")
+        self.assert_usage_error(["run", "ssm_heads", "--claim", cid, "--set", cid + ".n=50",
+                                 "--set", cid + ".lag_max=60"], "lag_max")
+
     def test_set_parameter_of_unselected_claim(self):
         for name in self.params:
             owner = name.rsplit(".", 1)[0]
