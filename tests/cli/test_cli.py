@@ -555,6 +555,28 @@ class RealRuns(Case):
             self.check_report_schema(ra)
             self.assertEqual(normalized(ra), normalized(rb), e)
 
+    def test_every_declared_figure_is_drawn_with_the_same_bytes_twice(self):
+        # Figures come from the CSVs through plots/ (Debian's python3 with matplotlib, which the
+        # README's commands install); every figure a claim declares exists as PNG and PDF, and a
+        # second run draws byte-identical files.
+        o1, o2 = os.path.join(self.tmp, "f1"), os.path.join(self.tmp, "f2")
+        r1 = run(BIN, ["run", "all", "--out", o1], cwd=self.tmp)
+        r2 = run(BIN, ["run", "all", "--out", o2], cwd=self.tmp)
+        self.assertIn(r1.returncode, (0, 1), r1.stderr)
+        self.assertNotIn("warning", r1.stderr)
+        ids, _ = listing(BIN)
+        for e in sorted({i.split(".")[0] for i in ids}):
+            with open(os.path.join(o1, e, "report.json")) as fh:
+                rep = json.load(fh)
+            for c in rep["claims"]:
+                self.assertTrue(c["figures"], c["id"] + " lists no figure")
+                for png in c["figures"]:
+                    for f in (png, png[:-4] + ".pdf"):
+                        with open(os.path.join(o1, e, f), "rb") as a, open(os.path.join(o2, e, f), "rb") as b:
+                            first = a.read()
+                            self.assertGreater(len(first), 1000, f)
+                            self.assertEqual(first, b.read(), "%s/%s differs between two runs" % (e, f))
+
 
 def main():
     global BIN
