@@ -347,6 +347,13 @@ Plan make_plan(const Registry& reg, const RawRun& raw, const std::string& fixed)
     plan.overrides[key] = v;
   }
 
+  // --device cuda runs only claims that have a CUDA path: never a silent CPU fallback.
+  if (plan.device == Device::cuda)
+    for (const Selected& s : plan.runs)
+      for (const Claim* c : s.claims)
+        if (!c->has_cuda_path)
+          throw UsageError("--device cuda: claim " + c->id + " has no CUDA path (run it with --device cpu)");
+
   // Constraints between a claim's parameters (e.g. a lag window inside the sequence).
   for (const Selected& s : plan.runs)
     for (const Claim* c : s.claims)
