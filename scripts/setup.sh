@@ -24,5 +24,6 @@ if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH="/usr/local/cuda/bin:$PATH"
 fi
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CCACHE_BASEDIR="$(pwd)"  # paths relative to the checkout: clones share the cache
 cmake --preset release >/dev/null
 cmake --build --preset release
