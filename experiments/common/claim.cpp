@@ -102,32 +102,31 @@ Check nonfinite_value(double measured, double threshold, const std::string& what
 
 }  // namespace
 
-Check Check::at_most(double measured, double threshold, const std::string& what) {
+namespace {
+
+// One-sided comparison: measured <= threshold (upper) or measured >= threshold (lower).
+Check one_sided(double measured, double threshold, const std::string& what, bool upper) {
   if (!std::isfinite(measured)) return nonfinite_value(measured, threshold, what);
-  if (std::isnan(threshold))
-    return failed_nonfinite(measured, threshold, what + ": threshold is nan");
+  if (std::isnan(threshold)) return failed_nonfinite(measured, threshold, what + ": threshold is nan");
   Check c;
   c.measured = measured;
   c.threshold = threshold;
-  c.holds = measured <= threshold;
-  c.margin = clean_margin((threshold - measured) / scale_of(threshold), c.holds);
+  const double slack = upper ? threshold - measured : measured - threshold;
+  c.holds = slack >= 0;
+  c.margin = clean_margin(slack / scale_of(threshold), c.holds);
   auto [m, t] = format::brief_pair(measured, threshold);
-  c.reason = what + " = " + m + (c.holds ? " <= " : " > ") + t;
+  c.reason = what + " = " + m + (upper ? (c.holds ? " <= " : " > ") : (c.holds ? " >= " : " < ")) + t;
   return c;
 }
 
+}  // namespace
+
+Check Check::at_most(double measured, double threshold, const std::string& what) {
+  return one_sided(measured, threshold, what, true);
+}
+
 Check Check::at_least(double measured, double threshold, const std::string& what) {
-  if (!std::isfinite(measured)) return nonfinite_value(measured, threshold, what);
-  if (std::isnan(threshold))
-    return failed_nonfinite(measured, threshold, what + ": threshold is nan");
-  Check c;
-  c.measured = measured;
-  c.threshold = threshold;
-  c.holds = measured >= threshold;
-  c.margin = clean_margin((measured - threshold) / scale_of(threshold), c.holds);
-  auto [m, t] = format::brief_pair(measured, threshold);
-  c.reason = what + " = " + m + (c.holds ? " >= " : " < ") + t;
-  return c;
+  return one_sided(measured, threshold, what, false);
 }
 
 Check Check::equals(long long measured, long long expected, const std::string& what) {
