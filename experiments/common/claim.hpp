@@ -125,6 +125,11 @@ class Registry {
 
 // Every experiment's registration function (experiments/<name>/register.cpp).
 void register_ssm_heads(Registry&);
+void register_nw_ensemble(Registry&);
+void register_rank_collapse(Registry&);
+void register_lottery_ticket(Registry&);
+void register_tensor_attention(Registry&);
+void register_icl_regression(Registry&);
 // The registry with every experiment linked into this binary.
 Registry& global_registry();
 

@@ -13,6 +13,11 @@ namespace attnlab::test {
 inline const exp::Claim& claim(const std::string& id) {
   static bool registered = [] {
     exp::register_ssm_heads(exp::global_registry());
+    exp::register_nw_ensemble(exp::global_registry());
+    exp::register_rank_collapse(exp::global_registry());
+    exp::register_lottery_ticket(exp::global_registry());
+    exp::register_tensor_attention(exp::global_registry());
+    exp::register_icl_regression(exp::global_registry());
     return true;
   }();
   (void)registered;
