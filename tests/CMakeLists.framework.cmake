@@ -4,7 +4,7 @@
 add_library(attnlab_test_fake STATIC ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_framework_fake.cpp)
 target_link_libraries(attnlab_test_fake PUBLIC attnlab_common)
 
-foreach(name framework_verdict framework_io framework_params)
+foreach(name framework_verdict framework_io framework_params framework_inject)
   add_executable(test_${name} ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_${name}.cpp)
   target_link_libraries(test_${name} PRIVATE attnlab_test_fake Catch2::Catch2WithMain)
   add_test(NAME unit.${name} COMMAND test_${name})
@@ -25,3 +25,9 @@ add_test(NAME cli.fake COMMAND /usr/bin/python3 ${ATTNLAB_CLI_TEST} $<TARGET_FIL
 add_test(NAME cli.run COMMAND /usr/bin/python3 ${ATTNLAB_CLI_TEST} $<TARGET_FILE:attnlab> RealRuns)
 set_tests_properties(cli.usage cli.fake PROPERTIES TIMEOUT 300 ENVIRONMENT "${ATTNLAB_CLI_ENV}")
 set_tests_properties(cli.run PROPERTIES TIMEOUT 1200 ENVIRONMENT "${ATTNLAB_CLI_ENV}")
+
+# Bad input at scale: >= 500 generated malformed command lines and config files, each exit 2
+# with one error line and the output folder untouched (tests/cli/test_bad_inputs.py).
+add_test(NAME cli.bad_inputs COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_bad_inputs.py
+         $<TARGET_FILE:attnlab_fake_cli> $<TARGET_FILE:attnlab>)
+set_tests_properties(cli.bad_inputs PROPERTIES TIMEOUT 600)

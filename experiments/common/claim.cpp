@@ -64,7 +64,8 @@ ParamSpec real_param(std::string name, std::string help, double quick, double fu
 //     w = s(lo or hi) when the range is degenerate or half-infinite.
 //   interval_inside: as in_range, for the interval's ends: min(ci_lo - lo, hi - ci_hi) / w.
 // A non-finite measured value makes the part fail with margin -inf (so Check::all picks it),
-// and a NaN threshold does too. A margin that comes out NaN (inf - inf) is taken as 1 when
+// and so does a non-finite threshold of a one-sided part, a NaN range end, or a range whose
+// two ends are both infinite. A margin that comes out NaN (inf - inf) is taken as 1 when
 // the part holds and -inf when it does not.
 
 namespace {
@@ -93,6 +94,7 @@ Check failed_nonfinite(double measured, double threshold, std::string reason) {
   c.threshold = threshold;
   c.margin = -kInf;
   c.reason = std::move(reason);
+  c.nonfinite = true;
   return c;
 }
 
@@ -107,7 +109,10 @@ namespace {
 // One-sided comparison: measured <= threshold (upper) or measured >= threshold (lower).
 Check one_sided(double measured, double threshold, const std::string& what, bool upper) {
   if (!std::isfinite(measured)) return nonfinite_value(measured, threshold, what);
-  if (std::isnan(threshold)) return failed_nonfinite(measured, threshold, what + ": threshold is nan");
+  // A NaN threshold compares false; an infinite one would make the check vacuous (or
+  // impossible): either way the part fails, naming the threshold.
+  if (!std::isfinite(threshold))
+    return failed_nonfinite(measured, threshold, what + ": threshold is " + format::exact(threshold));
   Check c;
   c.measured = measured;
   c.threshold = threshold;
@@ -149,6 +154,11 @@ Check Check::in_range(double measured, double lo, double hi, const std::string& 
   if (!std::isfinite(measured)) return nonfinite_value(measured, lo, what);
   if (std::isnan(lo) || std::isnan(hi))
     return failed_nonfinite(measured, kNaN, what + ": range end is nan");
+  if (!std::isfinite(lo) && !std::isfinite(hi))
+    return failed_nonfinite(measured, hi, what + ": both range ends are infinite (the check would be vacuous)");
+  if (lo == kInf || hi == -kInf)  // only a half-infinite range [lo, inf] or [-inf, hi] is meaningful
+    return failed_nonfinite(measured, lo == kInf ? lo : hi,
+                            fmt::format("{}: range end is {}", what, format::exact(lo == kInf ? lo : hi)));
   Check c;
   c.measured = measured;
   c.holds = lo <= measured && measured <= hi;
@@ -171,6 +181,11 @@ Check Check::interval_inside(double estimate, double ci_lo, double ci_hi, double
   }
   if (std::isnan(lo) || std::isnan(hi))
     return failed_nonfinite(estimate, kNaN, what + ": range end is nan");
+  if (!std::isfinite(lo) && !std::isfinite(hi))
+    return failed_nonfinite(estimate, hi, what + ": both range ends are infinite (the check would be vacuous)");
+  if (lo == kInf || hi == -kInf)  // only a half-infinite range [lo, inf] or [-inf, hi] is meaningful
+    return failed_nonfinite(estimate, lo == kInf ? lo : hi,
+                            fmt::format("{}: range end is {}", what, format::exact(lo == kInf ? lo : hi)));
   Check c;
   c.measured = estimate;
   c.holds = lo <= ci_lo && ci_hi <= hi;
@@ -207,6 +222,11 @@ Check Check::all(const std::vector<Check>& parts, const std::string& label) {
     if (parts[k].holds) ++holding;
     if (parts[k].margin < parts[least].margin) least = k;
   }
+  for (std::size_t k = 0; k < parts.size(); ++k)  // a non-finite part is reported before any other
+    if (parts[k].nonfinite) {
+      least = k;
+      break;
+    }
   const Check& p = parts[least];
   Check c;
   c.holds = holding == parts.size();
@@ -214,6 +234,7 @@ Check Check::all(const std::vector<Check>& parts, const std::string& label) {
   c.threshold = p.threshold;
   c.margin = p.margin;
   c.reason = fmt::format("{}{} ({} of {} parts hold)", prefix, p.reason, holding, parts.size());
+  c.nonfinite = p.nonfinite;
   return c;
 }
 

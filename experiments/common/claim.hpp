@@ -50,6 +50,9 @@ struct Check {
   double threshold = std::numeric_limits<double>::quiet_NaN();
   double margin = -std::numeric_limits<double>::infinity();
   std::string reason;
+  // The part failed because a number in it is not finite (measured, threshold, an interval or
+  // range end): not a real failure, so the verdict is FAIL even where this is a control.
+  bool nonfinite = false;
 
   // measured <= threshold.  `what` names the quantity, e.g. "max rel. error S2".
   static Check at_most(double measured, double threshold, const std::string& what);

@@ -489,6 +489,7 @@ std::vector<report::Found> read_reports(const fs::path& out, std::vector<std::st
 }
 
 int run_plan(const Plan& plan, const std::vector<std::string>& argv) {
+  fsutil::install_interrupt_handler();
   const bool tty = isatty(2);
   const GitInfo git = git_info();
   const fs::path out(plan.out);
@@ -519,8 +520,18 @@ int run_plan(const Plan& plan, const std::vector<std::string>& argv) {
       results.push_back(std::move(r));
     }
 
-    // data, config.toml, figures
+    // Before anything of this experiment is rewritten, the files that would vouch for the
+    // old contents go: a run killed from here on leaves no report.json, index.md or
+    // junit.xml describing data it did not finish writing. Temporaries of a killed run go too.
     const fs::path dir = out / e.name;
+    {
+      std::error_code ec;
+      for (const fs::path& p : {out / "index.md", out / "junit.xml", dir / "report.json", dir / "report.md"})
+        fs::remove(p, ec);
+      for (const fs::path& d : {out, dir, dir / "data", dir / "figures"}) fsutil::remove_temporaries(d);
+    }
+
+    // data, config.toml, figures
     std::map<const ClaimResult*, std::vector<std::string>> data_of;
     std::set<std::string> csvs;
     for (const ClaimResult& r : results) {
@@ -572,7 +583,8 @@ int run_plan(const Plan& plan, const std::vector<std::string>& argv) {
 
 // ---- the command line -----------------------------------------------------------------------
 
-int cli(int argc, char** argv, const std::string& fixed) {
+// dry: parse and check everything, then return 0 without printing, running or writing.
+int cli(int argc, char** argv, const std::string& fixed, bool dry = false) {
   Registry& reg = global_registry();
   const std::string prog = fixed.empty() ? "attnlab" : "attnlab-" + fixed;
   CLI::App app{"attnlab: theorems about attention as executable claims, each ending in PASS or FAIL.", prog};
@@ -612,14 +624,21 @@ int cli(int argc, char** argv, const std::string& fixed) {
     if (!first.empty() && first[0] != '-' && first != "list" && first != "run")
       throw UsageError("unknown subcommand '" + first + "' (accepted: list, run)");
   }
+  // "--flag=" (an empty value) would make CLI11 take the next word as the value, or complain
+  // about it instead of the flag: name the flag.
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.size() > 3 && a.compare(0, 2, "--") == 0 && a.back() == '=' && a.find('=') == a.size() - 1)
+      throw UsageError(a.substr(0, a.size() - 1) + " needs a value, got an empty one");
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    if (e.get_exit_code() == 0) return dry ? 0 : app.exit(e);  // --help
     throw UsageError(oneline(e.what()));
   }
   if (list->parsed()) {
-    print_list(reg);
+    if (!dry) print_list(reg);
     return 0;
   }
   if (!run->parsed()) throw UsageError("missing subcommand (accepted: list, run; see " + prog + " --help)");
@@ -628,10 +647,24 @@ int cli(int argc, char** argv, const std::string& fixed) {
   raw.threads_given = threads->count() > 0;
   raw.config_given = config->count() > 0;
   const Plan plan = make_plan(reg, raw, fixed);
+  if (dry) return 0;
   return run_plan(plan, std::vector<std::string>(argv, argv + argc));
 }
 
 }  // namespace
+
+std::string check_command_line(const std::vector<std::string>& args, const std::string& fixed_experiment) {
+  std::vector<std::string> store = args;
+  std::vector<char*> argv;
+  for (std::string& a : store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  try {
+    cli(static_cast<int>(store.size()), argv.data(), fixed_experiment, /*dry=*/true);
+    return "";
+  } catch (const UsageError& e) {
+    return oneline(e.what());
+  }
+}
 
 int cli_main(int argc, char** argv, const std::string& fixed_experiment) {
   try {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,8 +19,70 @@ namespace attnlab::exp::fsutil {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+volatile std::sig_atomic_t g_in_write = 0;  // a write_atomic is between open and rename
+volatile std::sig_atomic_t g_pending = 0;   // the signal that arrived meanwhile
+volatile pid_t g_child = 0;                 // the helper program run_process waits for
+
+[[noreturn]] void stop_now(int sig) {
+  // async-signal-safe only: write(2) and _exit(2)
+  const char* msg = sig == SIGINT ? "attnlab: interrupted by SIGINT: stopped; files already written are complete, "
+                                    "the unfinished experiment has no report\n"
+                                  : "attnlab: interrupted by SIGTERM: stopped; files already written are complete, "
+                                    "the unfinished experiment has no report\n";
+  ssize_t ignored = write(2, msg, std::strlen(msg));
+  (void)ignored;
+  _exit(128 + sig);
+}
+
+extern "C" void on_interrupt(int sig) {
+  if (g_child > 0) kill(g_child, SIGTERM);
+  if (g_in_write) {
+    g_pending = sig;
+    return;
+  }
+  stop_now(sig);
+}
+
+// Marks a write_atomic; on leaving, a signal that arrived meanwhile takes effect.
+struct WriteSection {
+  WriteSection() { g_in_write = 1; }
+  ~WriteSection() {
+    g_in_write = 0;
+    if (g_pending) stop_now(g_pending);
+  }
+};
+
+bool is_temporary_name(const std::string& name) {
+  const std::size_t at = name.rfind(".tmp.");
+  if (at == std::string::npos || at + 5 == name.size()) return false;
+  for (std::size_t i = at + 5; i < name.size(); ++i)
+    if (name[i] < '0' || name[i] > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+void install_interrupt_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void remove_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const fs::directory_entry& f : fs::directory_iterator(dir, ec))
+    if (f.is_regular_file(ec) && is_temporary_name(f.path().filename().string())) fs::remove(f.path(), ec);
+}
+
 void write_atomic(const fs::path& path, const std::string& content) {
   std::error_code ec;
+  WriteSection section;
   if (path.has_parent_path()) {
     fs::create_directories(path.parent_path(), ec);
     if (ec) throw std::runtime_error("cannot create " + path.parent_path().string() + ": " + ec.message());
@@ -112,6 +175,7 @@ int run_process(const std::vector<std::string>& argv, std::string* output,
   pid_t pid = 0;
   int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  if (rc == 0) g_child = pid;
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
@@ -133,8 +197,12 @@ int run_process(const std::vector<std::string>& argv, std::string* output,
   close(fds[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
+    if (errno != EINTR) {
+      g_child = 0;
+      return -1;
+    }
   }
+  g_child = 0;
   if (output) *output = std::move(captured);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return -1;

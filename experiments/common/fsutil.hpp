@@ -12,6 +12,15 @@ namespace attnlab::exp::fsutil {
 // Creates missing parent directories. Throws std::runtime_error naming the path.
 void write_atomic(const std::filesystem::path& path, const std::string& content);
 
+// Interruption. After install_interrupt_handler(), SIGINT and SIGTERM end the process at once
+// with exit status 128 + signal and one line on stderr; a write_atomic in progress finishes
+// first (its temporary file is renamed or removed), and a helper program started by
+// run_process is sent SIGTERM. A SIGKILL cannot be handled: it can leave "<path>.tmp.<pid>"
+// files, which remove_temporaries() clears on the next run.
+void install_interrupt_handler();
+// Removes "<name>.tmp.<digits>" files (left by a killed writer) directly inside `dir`.
+void remove_temporaries(const std::filesystem::path& dir);
+
 // Whole file; throws std::runtime_error(<why>, e.g. strerror) when it cannot be read.
 std::string read_text(const std::filesystem::path& path);
 

@@ -46,9 +46,11 @@ std::map<std::string, double> effective_params(const Claim& c, Mode mode,
 
 namespace {
 
-// A non-finite measured value anywhere decides the verdict first: "<where>: <reason>".
+// A non-finite number anywhere (a measured value, or a part flagged nonfinite: threshold, interval or
+// range end) decides the verdict first: "<where>: <reason>".
 std::optional<std::string> nonfinite(const Check& k, const std::string& where) {
-  if (std::isfinite(k.measured)) return std::nullopt;
+  if (std::isfinite(k.measured) && !k.nonfinite) return std::nullopt;
+  if (std::isfinite(k.measured)) return where + ": " + k.reason;  // a threshold, interval or range end
   std::string r = k.reason;
   if (r.rfind("non-finite value:", 0) != 0)
     r = "non-finite value: measured = " + format::exact(k.measured) + (r.empty() ? "" : " (" + r + ")");

@@ -45,6 +45,11 @@ ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads
 
 // The command line of DESIGN.md. `fixed_experiment` is empty for the umbrella `attnlab`,
 // or the experiment a per-experiment binary (attnlab-<name>) is bound to.
+// Parses and checks a command line (args[0] is the program name) exactly as cli_main does,
+// without printing, running or writing anything: "" when it would run, else the one-line
+// problem that cli_main would print before exiting with 2. For the fuzz target and tests.
+std::string check_command_line(const std::vector<std::string>& args, const std::string& fixed_experiment = "");
+
 int cli_main(int argc, char** argv, const std::string& fixed_experiment = "");
 
 }  // namespace attnlab::exp
