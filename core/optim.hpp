@@ -4,6 +4,7 @@
 #include "core/linalg.hpp"
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace attnlab::core {
@@ -20,6 +21,17 @@ class Adam {
   void step(const std::vector<MatrixXd*>& params, const std::vector<MatrixXd>& grads);
   long steps() const { return t_; }
   void set_lr(double lr) { opt_.lr = lr; }
+  double lr() const { return opt_.lr; }
+  const AdamOptions& options() const { return opt_; }
+  // Optimizer state, for checkpoints: step count and first / second moments per block
+  // (empty before the first step). restore() puts back a saved state exactly.
+  const std::vector<MatrixXd>& first_moments() const { return m_; }
+  const std::vector<MatrixXd>& second_moments() const { return v_; }
+  void restore(long t, std::vector<MatrixXd> m, std::vector<MatrixXd> v) {
+    t_ = t;
+    m_ = std::move(m);
+    v_ = std::move(v);
+  }
 
  private:
   AdamOptions opt_;

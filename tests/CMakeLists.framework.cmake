@@ -24,10 +24,18 @@ add_test(NAME cli.usage COMMAND /usr/bin/python3 ${ATTNLAB_CLI_TEST} $<TARGET_FI
 add_test(NAME cli.fake COMMAND /usr/bin/python3 ${ATTNLAB_CLI_TEST} $<TARGET_FILE:attnlab> FakeRuns)
 add_test(NAME cli.run COMMAND /usr/bin/python3 ${ATTNLAB_CLI_TEST} $<TARGET_FILE:attnlab> RealRuns)
 set_tests_properties(cli.usage cli.fake PROPERTIES TIMEOUT 300 ENVIRONMENT "${ATTNLAB_CLI_ENV}")
-set_tests_properties(cli.run PROPERTIES TIMEOUT 1200 ENVIRONMENT "${ATTNLAB_CLI_ENV}")
+# The training workload (icl_regression, minutes in quick mode) is left out of the real runs
+# here; its theorem tests run it.
+set_tests_properties(cli.run PROPERTIES TIMEOUT 1200 ENVIRONMENT "${ATTNLAB_CLI_ENV};ATTNLAB_CLI_SKIP=icl_regression")
 
 # Bad input at scale: >= 500 generated malformed command lines and config files, each exit 2
 # with one error line and the output folder untouched (tests/cli/test_bad_inputs.py).
 add_test(NAME cli.bad_inputs COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_bad_inputs.py
          $<TARGET_FILE:attnlab_fake_cli> $<TARGET_FILE:attnlab>)
 set_tests_properties(cli.bad_inputs PROPERTIES TIMEOUT 600)
+
+# Interrupted runs: SIGKILL at 20 moments of a quick run (figures included), then a re-run
+# into the same folder; SIGINT once (tests/cli/test_interrupt.py).
+add_test(NAME cli.interrupt COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_interrupt.py
+         $<TARGET_FILE:attnlab> ssm_heads "*gradient*")
+set_tests_properties(cli.interrupt PROPERTIES TIMEOUT 900)

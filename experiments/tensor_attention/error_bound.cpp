@@ -1,0 +1,160 @@
+// Claim 2, tensor_attention.taylor_error_bound: the degree-g Taylor approximation's entrywise
+// relative error never exceeds rho_g(B^t), its output error never exceeds E_g(B^t), and on
+// extremal inputs the entrywise error reaches (1 - beta/(g+2)) rho_g. Spec: "Claim 2".
+#include "experiments/common/context.hpp"
+#include "experiments/tensor_attention/claims.hpp"
+#include "theory/tensor_attention.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace attnlab::exp::tensor_attention {
+
+namespace {
+
+using core::MatrixXd;
+namespace th = theory::tensor_attention;
+
+double rounding_floor(double beta) { return 64 * kEps * std::exp(2 * beta); }  // tau(beta)
+
+struct Case {
+  int t, n, d, g, seed;
+  double B;
+  std::string family;
+  bool control;
+  double beta = 0, rho = 0, lower = 0, E = 0, tau = 0;
+  double eps_ent = NAN, eps_out = NAN, max_score = NAN;
+};
+
+}  // namespace
+
+Claim taylor_error_bound() {
+  Claim c;
+  c.id = "tensor_attention.taylor_error_bound";
+  c.kind = Kind::bound;
+  c.source = std::string(kSource) +
+             ", Section 3 (approximation step of the upper-bound algorithm; the paper's polynomial and error lemma: "
+             "number not confirmed); rho_g and E_g derived in the spec's Background";
+  c.statement =
+      "For inputs with entries in [-B, B], the degree-g approximation's entrywise relative error never exceeds "
+      "rho_g(B^t) = e^beta beta^{g+1}/(g+1)! and its output error never exceeds E_g = 2 rho/(1 - rho), and on "
+      "extremal inputs the entrywise error reaches at least (1 - beta/(g+2)) rho_g(B^t).";
+  c.criterion =
+      "Every case: eps_ent <= rho (1 + 1e-9) + tau(beta) and eps_out <= E (1 + 1e-9) + tau(beta); every extremal "
+      "case: eps_ent >= lower (1 - 1e-9) - tau(beta); tau(beta) = 64 eps e^{2 beta}. Degrees kept where rho < 1/2 "
+      "and rho >= max(1e-10, 1000 tau).";
+  c.interpretation = true;
+  c.interpretation_note =
+      "The truncated Taylor polynomial stands in for the paper's polynomial (same order of degree, closed-form "
+      "remainder); the output bound E_g = 2 rho/(1 - rho) b_V and the near-attainment at s = -beta are this spec's "
+      "derivations; the value bound b_V is separated from B (all families have |V| <= 1).";
+  c.control_name = "entries_beyond_bound";
+  c.control_description =
+      "Both families drawn with entries in [-2B, 2B] while every prediction is still evaluated at beta = B^t: "
+      "scores reach 2^t beta and the upper bounds are violated by orders of magnitude.";
+  c.params = {
+      int_param("seeds", "draws per family and setting", 3, 10, 1, 1000),
+      int_param("grid", "0: the quick grid (t = 3, n = 16, d = 4, B = 0.6..1.4 step 0.2); 1: the full grid "
+                        "(t = 2, 3, 4 with n = 128, 48, 16; d = 2, 4, 8; B = 0.5..1.5 step 0.1)", 0, 1, 0, 1),
+      int_param("g_max", "largest degree tried", 16, 16, 0, 40),
+  };
+  c.figures = {"tensor_attention_error_vs_degree"};
+  c.run = [](Context& ctx) {
+    const int seeds = static_cast<int>(ctx.integer("seeds")), g_max = static_cast<int>(ctx.integer("g_max"));
+    const bool full_grid = ctx.integer("grid") == 1;
+    std::vector<std::pair<int, int>> tn = full_grid ? std::vector<std::pair<int, int>>{{2, 128}, {3, 48}, {4, 16}}
+                                                    : std::vector<std::pair<int, int>>{{3, 16}};
+    std::vector<int> ds = full_grid ? std::vector<int>{2, 4, 8} : std::vector<int>{4};
+    std::vector<double> Bs;
+    if (full_grid)
+      for (int k = 5; k <= 15; ++k) Bs.push_back(k / 10.0);
+    else
+      Bs = {0.6, 0.8, 1.0, 1.2, 1.4};
+    std::vector<Case> cases;
+    for (bool control : {false, true})
+      for (auto [t, n] : tn)
+        for (int d : ds)
+          for (double B : Bs) {
+            const double beta = th::score_range(B, t), tau = rounding_floor(beta);
+            for (int g = 0; g <= g_max; ++g) {
+              const double rho = th::taylor_rel_error_bound(g, beta);
+              if (!(rho < 0.5) || rho < std::max(1e-10, 1000 * tau)) continue;
+              for (const char* fam : {"extremal", "uniform"})
+                for (int s = 0; s < seeds; ++s) {
+                  Case k{t, n, d, g, s, B, fam, control};
+                  k.beta = beta;
+                  k.rho = rho;
+                  k.lower = th::taylor_rel_error_lower(g, beta);
+                  k.E = th::output_error_bound(g, beta, 1.0);
+                  k.tau = tau;
+                  cases.push_back(k);
+                }
+            }
+          }
+    const int nt = std::max(1, ctx.threads());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (int q = 0; q < static_cast<int>(cases.size()); ++q) {
+      Case& k = cases[q];
+      auto rng = ctx.rng(fmt::format("{}_t{}_d{}_B{}", k.family, k.t, k.d, k.B), static_cast<std::uint64_t>(k.seed));
+      const double Bdraw = k.control ? 2 * k.B : k.B;
+      const core::TensorInputs in = draw_inputs(k.family, k.n, k.d, k.t, Bdraw, rng);
+      const MatrixXd S = core::tensor_scores<double>(in.Q, in.K);
+      double e = 0, ms = 0;
+      for (Eigen::Index j = 0; j < S.cols(); ++j)
+        for (Eigen::Index i = 0; i < S.rows(); ++i) {
+          const double s = S(i, j);
+          e = std::max(e, std::abs(core::taylor_exp(s, k.g) / std::exp(s) - 1.0));
+          ms = std::max(ms, std::abs(s));
+        }
+      k.eps_ent = e;
+      k.max_score = ms;
+      const MatrixXd T = core::tensor_attention_naive<double>(in.Q, in.K, in.V);
+      const auto fast = core::tensor_attention_factored<double>(in.Q, in.K, in.V, core::multi_indices(k.d, k.g));
+      k.eps_out = max_abs_diff(fast.out, T);
+      if (!fast.out.allFinite()) k.eps_out = INFINITY;
+    }
+
+    auto& tab = ctx.csv("taylor_error_bound.csv",
+                        {"t", "n", "d", "B", "beta", "g", "family", "seed", "max_abs_score", "eps_ent", "rho", "lower",
+                         "eps_out", "E", "tau", "control"});
+    std::vector<Check> own, ctl;
+    double min_ratio = INFINITY, max_ratio = 0, max_out_ratio = 0, max_ext_ent = 0;
+    int n_own = 0, n_ext = 0;
+    for (const Case& k : cases) {
+      tab.row({k.t, k.n, k.d, k.B, k.beta, k.g, k.family, k.seed, k.max_score, k.eps_ent, k.rho, k.lower, k.eps_out, k.E,
+               k.tau, k.control});
+      const std::string tag = fmt::format("t={} d={} B={} g={} {} seed {}", k.t, k.d, k.B, k.g, k.family, k.seed);
+      std::vector<Check>& parts = k.control ? ctl : own;
+      parts.push_back(Check::at_most(k.eps_ent, k.rho * (1 + 1e-9) + k.tau, fmt::format("eps_ent vs rho_g, {}", tag)));
+      parts.push_back(Check::at_most(k.eps_out, k.E * (1 + 1e-9) + k.tau, fmt::format("eps_out vs E_g, {}", tag)));
+      if (k.family == "extremal")
+        parts.push_back(Check::at_least(k.eps_ent, k.lower * (1 - 1e-9) - k.tau, fmt::format("eps_ent vs lower bound, {}", tag)));
+      if (!k.control) {
+        ++n_own;
+        if (k.family == "extremal") {
+          ++n_ext;
+          min_ratio = std::min(min_ratio, k.eps_ent / k.rho);
+          max_ratio = std::max(max_ratio, k.eps_ent / k.rho);
+          max_ext_ent = std::max(max_ext_ent, k.eps_ent);
+          max_out_ratio = std::max(max_out_ratio, k.eps_out / k.E);
+        }
+      }
+    }
+    Outcome o;
+    o.check = Check::all(own);
+    o.check.reason += fmt::format("; {} cases; extremal eps_ent/rho in [{:.3g}, {:.3g}], max eps_out/E {:.3g}", n_own,
+                                  min_ratio, max_ratio, max_out_ratio);
+    o.controls = {{"entries_beyond_bound", Check::all(ctl)}};
+    o.guard = Check::all({Check::at_least(n_ext, 1, "extremal cases kept"),
+                          Check::at_least(max_ext_ent, 1e-10, "largest extremal eps_ent (floor 1e-10)")},
+                         "non-degeneracy");
+    return o;
+  };
+  return c;
+}
+
+}  // namespace attnlab::exp::tensor_attention
