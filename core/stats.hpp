@@ -19,6 +19,11 @@ MeanInterval mean_ci(const std::vector<double>& x, double level = 0.95);
 double one_sided_upper(const std::vector<double>& x, double level = 0.95);
 double one_sided_lower(const std::vector<double>& x, double level = 0.95);
 
+// One-sided Clopper-Pearson (exact binomial) lower confidence bound at `level` for a success
+// probability, after k successes in n trials: the p with P(Bin(n, p) >= k) = 1 - level, and 0
+// when k = 0. Throws std::invalid_argument unless 0 <= k <= n and n >= 1.
+double clopper_pearson_lower(long long k, long long n, double level = 0.95);
+
 struct OlsFit {
   double intercept = 0, slope = 0;
   double slope_se = 0;            // standard error of the slope

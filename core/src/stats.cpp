@@ -1,6 +1,7 @@
 #include "core/stats.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
+#include <boost/math/special_functions/beta.hpp>
 #include <cmath>
 #include <stdexcept>
 
@@ -79,6 +80,12 @@ OlsFit ols_fit(const std::vector<double>& x, const std::vector<double>& y, doubl
   f.slope_hi = f.slope + t * f.slope_se;
   f.r2 = syy > 0 ? 1 - sse / syy : 1.0;
   return f;
+}
+
+double clopper_pearson_lower(long long k, long long n, double level) {
+  if (n <= 0 || k < 0 || k > n) throw std::invalid_argument("clopper_pearson_lower: need 0 <= k <= n and n >= 1");
+  if (k == 0) return 0.0;
+  return boost::math::ibeta_inv(double(k), double(n - k + 1), 1.0 - level);
 }
 
 }  // namespace attnlab::core

@@ -213,10 +213,4 @@ MatrixXd fc_forward(const FcTicket& f, const MatrixXd& Y) {
   return H * f.W2.cwiseProduct(f.M2).transpose();                                // T x d
 }
 
-double clopper_pearson_lower(int k, int n, double level) {
-  if (n <= 0 || k < 0 || k > n) throw std::invalid_argument("clopper_pearson_lower: bad counts");
-  if (k == 0) return 0.0;
-  return boost::math::ibeta_inv(double(k), double(n - k + 1), 1.0 - level);
-}
-
 }  // namespace attnlab::exp::lottery_ticket

@@ -4,6 +4,7 @@
 // network-form forwards with full or causal attention masks, and the transformer block without
 // normalization with the paired-ReLU FC ticket of [PRN20]. Spec: shared/claims/lottery_ticket.md.
 #pragma once
+#include "core/stats.hpp"
 #include "core/linalg.hpp"
 #include "core/rng.hpp"
 #include "core/subset_sum.hpp"
@@ -92,6 +93,6 @@ void build_fc_ticket(const MatrixXd& WF, FcTicket& f, int cap, core::SubsetSumWo
 MatrixXd fc_forward(const FcTicket& f, const MatrixXd& Y);  // rows: F_S(y_i)
 
 // One-sided Clopper-Pearson lower confidence bound for a binomial proportion (k of n).
-double clopper_pearson_lower(int k, int n, double level = 0.95);
+using core::clopper_pearson_lower;  // core/stats.hpp
 
 }  // namespace attnlab::exp::lottery_ticket

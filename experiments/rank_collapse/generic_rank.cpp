@@ -3,6 +3,7 @@
 // "Claim 4".
 #include "experiments/common/context.hpp"
 #include "experiments/rank_collapse/claims.hpp"
+#include "core/stats.hpp"
 #include "experiments/rank_collapse/settings.hpp"
 #include "theory/rank_collapse.hpp"
 
@@ -18,12 +19,6 @@ namespace attnlab::exp::rank_collapse {
 
 namespace {
 
-// One-sided 95 % Clopper-Pearson lower bound of a binomial proportion k / n.
-double clopper_pearson_lower(long long k, long long n, double alpha = 0.05) {
-  if (k <= 0) return 0.0;
-  return boost::math::ibeta_inv(double(k), double(n - k + 1), alpha);
-}
-
 struct Res {
   std::vector<int> rank;
   std::vector<double> kinv;
@@ -36,7 +31,7 @@ Check rank_check(const std::vector<Res>& r, int target, double* cp_out) {
     ok += x.rank.back() == target;
     kmin = std::min(kmin, x.kinv.back());
   }
-  const double cp = clopper_pearson_lower(ok, (long long)r.size());
+  const double cp = core::clopper_pearson_lower(ok, (long long)r.size(), 0.95);
   if (cp_out) *cp_out = cp;
   return Check::all({Check::equals(ok, (long long)r.size(), fmt::format("seeds with rank(X^L) = {}", target)),
                      Check::at_least(cp, 0.9, "Clopper-Pearson 95 % lower bound of P(full rank)"),

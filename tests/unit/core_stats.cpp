@@ -55,3 +55,21 @@ TEST_CASE("OLS slope interval on noisy data matches the textbook formula") {
   CHECK(f.slope_hi > 2.0);
   CHECK_THROWS(ols_fit({1, 1, 1}, {1, 2, 3}));
 }
+
+TEST_CASE("Clopper-Pearson one-sided lower bound: closed forms and the defining tail") {
+  // k = n: P(Bin(n, p) >= n) = p^n = 1 - level, so p_lo = (1 - level)^{1/n}
+  CHECK(clopper_pearson_lower(200, 200) == Approx(std::pow(0.05, 1.0 / 200)).epsilon(1e-12));
+  CHECK(clopper_pearson_lower(0, 10) == 0.0);
+  // k = 1: P(Bin(n, p) >= 1) = 1 - (1 - p)^n = 0.05, so p_lo = 1 - 0.95^{1/n}
+  CHECK(clopper_pearson_lower(1, 20) == Approx(1 - std::pow(0.95, 1.0 / 20)).epsilon(1e-12));
+  // k = 50, n = 100: the binomial upper tail at p_lo equals 0.05 (summed directly)
+  const double p = clopper_pearson_lower(50, 100);
+  double tail = 0, logc = 0;  // log C(100, j), accumulated
+  for (int j = 0; j <= 100; ++j) {
+    if (j > 0) logc += std::log(double(100 - j + 1)) - std::log(double(j));
+    if (j >= 50) tail += std::exp(logc + j * std::log(p) + (100 - j) * std::log1p(-p));
+  }
+  CHECK(tail == Approx(0.05).epsilon(1e-9));
+  CHECK_THROWS(clopper_pearson_lower(3, 2));
+  CHECK_THROWS(clopper_pearson_lower(0, 0));
+}

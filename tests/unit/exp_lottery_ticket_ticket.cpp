@@ -80,12 +80,3 @@ TEST_CASE("paired-ReLU FC ticket: error is sum_j y_j (w^sign_ij - W_F[i,j])") {
   MatrixXd neg = -MatrixXd::Ones(1, d);
   CHECK(fc_forward(g, neg).cwiseAbs().maxCoeff() == 0.0);
 }
-
-TEST_CASE("Clopper-Pearson one-sided lower bound") {
-  // all successes: p_lo = alpha^{1/n}
-  CHECK(clopper_pearson_lower(200, 200) == Approx(std::pow(0.05, 1.0 / 200)));
-  CHECK(clopper_pearson_lower(0, 10) == 0.0);
-  const double p = clopper_pearson_lower(50, 100);
-  CHECK(p < 0.5);
-  CHECK(p > 0.41);
-}
