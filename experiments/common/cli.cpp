@@ -504,7 +504,8 @@ int run_plan(const Plan& plan, const std::vector<std::string>& argv) {
     for (const Claim* c : s.claims) {
       const std::string short_name = c->id.substr(c->id.find('.') + 1);
       if (tty) std::fprintf(stderr, "\r\033[K[%s] %s  running...", e.name.c_str(), short_name.c_str());
-      ClaimResult r = run_claim(*c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides);
+      ClaimResult r = run_claim(*c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides,
+                                out / e.name / "checkpoints" / short_name);
       for (const auto& [file, table] : r.tables) {
         auto [it, fresh] = data_owner.emplace(file, c->id);
         if (!fresh) {

@@ -5,6 +5,7 @@
 #include "core/rng.hpp"
 #include "experiments/common/claim.hpp"
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -72,6 +73,14 @@ class Context {
   Table& csv(const std::string& file, std::vector<std::string> header);
   const std::map<std::string, Table>& tables() const { return tables_; }
 
+  // A directory this claim may keep state in across runs (checkpoints of long training,
+  // written with fsutil::write_atomic): out/<experiment>/checkpoints/<claim>/ under the CLI,
+  // empty when the run keeps none (tests, run_claim without a work directory). The claim
+  // creates it when it needs it; a checkpoint must record what it was computed from (mode,
+  // seed, parameters) and be ignored when that differs.
+  const std::filesystem::path& work_dir() const { return work_dir_; }
+  void set_work_dir(std::filesystem::path d) { work_dir_ = std::move(d); }
+
   // A progress line on stderr (only shown on a terminal, or with ATTNLAB_VERBOSE=1).
   void progress(const std::string& line) const;
 
@@ -83,6 +92,7 @@ class Context {
   Device device_;
   std::map<std::string, double> params_;
   std::map<std::string, Table> tables_;
+  std::filesystem::path work_dir_;
 };
 
 }  // namespace attnlab::exp

@@ -79,7 +79,7 @@ std::pair<Verdict, std::string> decide(const Outcome& o, const Claim& c) {
 }
 
 ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads, Device device,
-                      const std::map<std::string, double>& overrides) {
+                      const std::map<std::string, double>& overrides, const std::filesystem::path& work_dir) {
   ClaimResult r;
   r.claim = &c;
   r.params = effective_params(c, mode, overrides);  // UsageError propagates: the CLI validated beforehand
@@ -87,6 +87,7 @@ ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads
     if (std::string problem = c.check_params(r.params); !problem.empty()) throw UsageError(c.id + ": " + problem);
   omp_set_num_threads(threads < 1 ? 1 : threads);
   Context ctx(c, mode, seed, threads, device, r.params);
+  ctx.set_work_dir(work_dir);
   const auto t0 = std::chrono::steady_clock::now();
   bool ran = false;
   try {

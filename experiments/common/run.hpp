@@ -3,6 +3,7 @@
 #include "experiments/common/claim.hpp"
 #include "experiments/common/context.hpp"
 
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -38,10 +39,12 @@ struct ClaimResult {
   std::map<std::string, Table> tables;
 };
 
-// Runs one claim in memory (nothing written). An exception thrown by the claim becomes a
+// Runs one claim in memory (nothing written but what the claim keeps in `work_dir`, see
+// Context::work_dir; empty: none). An exception thrown by the claim becomes a
 // FAIL whose reason carries the message.
 ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads, Device device,
-                      const std::map<std::string, double>& overrides = {});
+                      const std::map<std::string, double>& overrides = {},
+                      const std::filesystem::path& work_dir = {});
 
 // The command line of DESIGN.md. `fixed_experiment` is empty for the umbrella `attnlab`,
 // or the experiment a per-experiment binary (attnlab-<name>) is bound to.
