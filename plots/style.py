@@ -114,3 +114,18 @@ def save(fig, figdir, stem):
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def draw_available(expdir, figures):
+    """Draws each figure whose CSV exists under <expdir>/data/ (a run restricted by --claim
+    writes only some) and returns the stems drawn. `figures` holds (stem, fn) pairs, the CSV
+    named like the figure, or (stem, csv_stem, fn) triples; fn(expdir, csv_path, stem)."""
+    made = []
+    for entry in figures:
+        stem, fn = entry[0], entry[-1]
+        csv_stem = entry[1] if len(entry) == 3 else stem
+        csv_path = os.path.join(expdir, "data", csv_stem + ".csv")
+        if os.path.exists(csv_path):
+            fn(expdir, csv_path, stem)
+            made.append(stem)
+    return made

@@ -1,6 +1,6 @@
 """Figures of the lottery_ticket experiment, one function per figure, each reading the CSVs
 that `attnlab run lottery_ticket` wrote under <expdir>/data/ and writing <expdir>/figures/."""
-import os
+import style
 
 from . import figs
 
@@ -16,10 +16,4 @@ FIGURES = [
 
 def plot_all(expdir):
     """Draws every figure whose CSV exists (a run restricted by --claim writes only some)."""
-    made = []
-    for stem, fn in FIGURES:
-        csv_path = os.path.join(expdir, "data", stem + ".csv")
-        if os.path.exists(csv_path):
-            fn(expdir, csv_path, stem)
-            made.append(stem)
-    return made
+    return style.draw_available(expdir, FIGURES)

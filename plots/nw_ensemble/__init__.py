@@ -1,6 +1,6 @@
 """Figures of the nw_ensemble experiment, one function per figure, each reading the CSVs that
 `attnlab run nw_ensemble` wrote under <expdir>/data/ and writing <expdir>/figures/."""
-import os
+import style
 
 from . import figs
 
@@ -18,10 +18,4 @@ FIGURES = [
 
 def plot_all(expdir):
     """Draws every figure whose CSV exists (a run restricted by --claim writes only some)."""
-    made = []
-    for stem, fn in FIGURES:
-        csv_path = os.path.join(expdir, "data", stem + ".csv")
-        if os.path.exists(csv_path):
-            fn(expdir, csv_path, stem)
-            made.append(stem)
-    return made
+    return style.draw_available(expdir, FIGURES)
