@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(cmake ninja-build g++ git ccache python3 python3-matplotlib python3-numpy
           libeigen3-dev libboost-dev librandom123-dev catch2 libbenchmark-dev libcli11-dev
-          nlohmann-json3-dev libfmt-dev clang libomp-dev)
+          nlohmann-json3-dev libfmt-dev clang libomp-dev parallel)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

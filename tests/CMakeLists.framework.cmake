@@ -4,7 +4,7 @@
 add_library(attnlab_test_fake STATIC ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_framework_fake.cpp)
 target_link_libraries(attnlab_test_fake PUBLIC attnlab_common)
 
-foreach(name framework_verdict framework_io framework_params framework_inject)
+foreach(name framework_verdict framework_io framework_params framework_inject framework_shard)
   add_executable(test_${name} ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_${name}.cpp)
   target_link_libraries(test_${name} PRIVATE attnlab_test_fake Catch2::Catch2WithMain)
   add_test(NAME unit.${name} COMMAND test_${name})
@@ -39,3 +39,10 @@ set_tests_properties(cli.bad_inputs PROPERTIES TIMEOUT 600)
 add_test(NAME cli.interrupt COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_interrupt.py
          $<TARGET_FILE:attnlab> ssm_heads "*gradient*")
 set_tests_properties(cli.interrupt PROPERTIES TIMEOUT 900)
+
+# Sharded runs and merge (tests/cli/test_shard.py): the fake experiment through every path, and
+# ssm_heads (N = 2 with figures, N = 3, GNU parallel) and rank_collapse san_* (N = 2) merged to
+# the unsharded run's CSVs byte for byte.
+add_test(NAME cli.shard COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_shard.py
+         $<TARGET_FILE:attnlab> $<TARGET_FILE:attnlab_fake_cli>)
+set_tests_properties(cli.shard PROPERTIES TIMEOUT 600)

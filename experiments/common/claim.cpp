@@ -275,6 +275,23 @@ void check_param(const Claim& c, const ParamSpec& p) {
 
 }  // namespace
 
+void set_degenerate(Experiment& e, const std::string& claim, std::map<std::string, double> overrides,
+                    std::string note) {
+  for (Claim& c : e.claims) {
+    if (c.id != e.name + "." + claim) continue;
+    for (const auto& [name, value] : overrides) {
+      bool declared = false;
+      for (const ParamSpec& p : c.params) declared = declared || p.name == name;
+      if (!declared) throw std::logic_error("degenerate setting of " + c.id + " names undeclared parameter " + name);
+    }
+    if (note.empty()) throw std::logic_error("degenerate setting of " + c.id + " needs a note");
+    c.degenerate = std::move(overrides);
+    c.degenerate_note = std::move(note);
+    return;
+  }
+  throw std::logic_error("degenerate setting for unknown claim " + e.name + "." + claim);
+}
+
 void Registry::add(Experiment e) {
   if (!is_name(e.name)) throw std::logic_error("experiment name '" + e.name + "' must be letters, digits and '_'");
   if (find_experiment(e.name)) throw std::logic_error("experiment " + e.name + " is registered twice");

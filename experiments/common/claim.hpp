@@ -100,10 +100,19 @@ struct Claim {
   std::vector<ParamSpec> params;
   std::vector<std::string> figures;  // figure file stems, e.g. "ssm_heads_rank_gap" (png and pdf)
   bool has_cuda_path = false;
+  // Its heavy work goes through Context::unit: `attnlab run --shard K/N` spreads its units over
+  // the shards. Otherwise the claim runs whole in one shard (see SHARDING.draft.md).
+  bool units = false;
   // Optional constraints between parameters, given the effective values (full names -> values):
   // returns "" when they are consistent, else one sentence naming the problem (bad input, exit 2).
   std::function<std::string(const std::map<std::string, double>&)> check_params;
   std::function<Outcome(Context&)> run;
+  // A setting under which the non-degeneracy guard must trip (the verdict FAILs with
+  // "degenerate setting: ..."): parameter overrides by short name, quick mode. Empty, with
+  // degenerate_note saying why, where no parameter reaches the guard. tests/unit/
+  // exp_degenerate.cpp runs every one of them.
+  std::map<std::string, double> degenerate;
+  std::string degenerate_note;
 
   std::string experiment() const { return id.substr(0, id.find('.')); }
 };
@@ -114,6 +123,12 @@ struct Experiment {
   std::string source;  // the paper
   std::vector<Claim> claims;
 };
+
+// Declares claim `<e.name>.<claim>`'s degenerate setting (see Claim::degenerate); an empty
+// `overrides` says no parameter reaches the guard and `note` says why. Throws
+// std::logic_error for an unknown claim or a parameter it does not declare.
+void set_degenerate(Experiment& e, const std::string& claim, std::map<std::string, double> overrides,
+                    std::string note);
 
 class Registry {
  public:

@@ -4,6 +4,7 @@
 #include "experiments/common/run.hpp"
 
 #include "core/cuda.hpp"
+#include "core/rng.hpp"
 #include "experiments/common/format.hpp"
 #include "experiments/common/fsutil.hpp"
 #include "experiments/common/params.hpp"
@@ -109,6 +110,11 @@ void print_list(const Registry& reg) {
       std::printf("    statement: %s\n", oneline(c.statement).c_str());
       std::printf("    source: %s\n", oneline(c.source).c_str());
       std::printf("    negative control: %s\n", c.control_name.c_str());
+      if (!c.degenerate_note.empty()) {
+        std::string set;
+        for (const auto& [name, value] : c.degenerate) set += " " + name + "=" + format::exact(value);
+        std::printf("    degenerate setting:%s (%s)\n", set.empty() ? " none" : set.c_str(), oneline(c.degenerate_note).c_str());
+      }
       for (const ParamSpec& p : c.params) std::printf("%s\n", param_line(c, p).c_str());
       std::printf("\n");
     }
@@ -122,7 +128,59 @@ struct RawRun {  // what CLI11 parsed, as given
   bool claim_given = false, seed_given = false, threads_given = false, config_given = false;
   std::vector<std::string> sets;
   bool quick = false, full = false, no_plots = false;
+  std::string shard;
+  bool shard_given = false, shard_from_env = false;
 };
+
+constexpr std::uint64_t kMaxShards = 100000;
+
+// "K/N" with 1 <= K <= N.
+bool parse_shard(const std::string& text, int* k, int* n) {
+  const std::size_t slash = text.find('/');
+  std::uint64_t a = 0, b = 0;
+  if (slash == std::string::npos || !parse_unsigned(text.substr(0, slash), kMaxShards, &a) ||
+      !parse_unsigned(text.substr(slash + 1), kMaxShards, &b) || a < 1 || a > b)
+    return false;
+  *k = int(a);
+  *n = int(b);
+  return true;
+}
+
+// --shard-from-env: a Slurm job array. Slurm numbers the tasks SLURM_ARRAY_TASK_MIN ..
+// SLURM_ARRAY_TASK_MAX (often 0..N-1 or 1..N); shard K = SLURM_ARRAY_TASK_ID - MIN + 1 of N =
+// SLURM_ARRAY_TASK_COUNT. The ids must be contiguous (step 1, MAX - MIN + 1 = COUNT).
+void shard_from_env(int* k, int* n) {
+  auto get = [](const char* name, bool required, std::uint64_t* v) {
+    const char* s = std::getenv(name);
+    if (!s || !*s) {
+      if (required)
+        throw UsageError(std::string("--shard-from-env: ") + name +
+                         " is not set (run inside a Slurm job array, sbatch --array=0-<N-1>, or use --shard K/N)");
+      return false;
+    }
+    if (!parse_unsigned(s, 1u << 30, v))
+      throw UsageError(std::string("--shard-from-env: ") + name + " = '" + s + "' is not a non-negative integer");
+    return true;
+  };
+  std::uint64_t id = 0, count = 0, min = 0, max = 0, step = 1;
+  get("SLURM_ARRAY_TASK_ID", true, &id);
+  get("SLURM_ARRAY_TASK_COUNT", true, &count);
+  get("SLURM_ARRAY_TASK_MIN", true, &min);
+  const bool has_max = get("SLURM_ARRAY_TASK_MAX", false, &max);
+  if (get("SLURM_ARRAY_TASK_STEP", false, &step) && step != 1)
+    throw UsageError(fmt::format("--shard-from-env: SLURM_ARRAY_TASK_STEP = {}: the array must be contiguous "
+                                 "(--array=0-<N-1> or 1-<N>, step 1)", step));
+  if (count < 1 || count > kMaxShards)
+    throw UsageError(fmt::format("--shard-from-env: SLURM_ARRAY_TASK_COUNT = {} (accepted: 1 to {})", count, kMaxShards));
+  if (has_max && max - min + 1 != count)
+    throw UsageError(fmt::format("--shard-from-env: the array ids {}..{} are not {} contiguous tasks "
+                                 "(use --array=0-{} or 1-{})", min, max, count, count - 1, count));
+  if (id < min || id - min >= count)
+    throw UsageError(fmt::format("--shard-from-env: SLURM_ARRAY_TASK_ID = {} is outside {}..{}", id, min,
+                                 min + count - 1));
+  *k = int(id - min + 1);
+  *n = int(count);
+}
 
 struct Selected {
   const Experiment* experiment;
@@ -139,6 +197,7 @@ struct Plan {
   std::map<std::string, double> overrides;  // full names: config [params], then --set
   std::string out;
   bool no_plots = false;
+  int shard_k = 0, shard_n = 0;  // --shard K/N (1 <= K <= N); N = 0: not sharded
 };
 
 struct Config {
@@ -361,6 +420,12 @@ Plan make_plan(const Registry& reg, const RawRun& raw, const std::string& fixed)
         if (std::string problem = c->check_params(effective_params(*c, plan.mode, plan.overrides)); !problem.empty())
           throw UsageError(c->id + ": " + problem);
 
+  // Sharded runs.
+  if (raw.shard_given && raw.shard_from_env) throw UsageError("--shard and --shard-from-env exclude each other");
+  if (raw.shard_given && !parse_shard(raw.shard, &plan.shard_k, &plan.shard_n))
+    throw UsageError(fmt::format("--shard must be K/N with 1 <= K <= N <= {}, got '{}'", kMaxShards, raw.shard));
+  if (raw.shard_from_env) shard_from_env(&plan.shard_k, &plan.shard_n);
+
   // The output folder must be creatable and writable, and nothing in it may block a write.
   plan.out = raw.out;
   if (std::string problem = fsutil::output_dir_problem(raw.out); !problem.empty())
@@ -374,6 +439,11 @@ Plan make_plan(const Registry& reg, const RawRun& raw, const std::string& fixed)
     check_not_blocked(dir / "data", true);
     check_not_blocked(dir / "figures", true);
     for (const char* f : {"report.json", "report.md", "config.toml"}) check_not_blocked(dir / f, false);
+    if (plan.shard_n > 0) {
+      const fs::path sd = dir / "shards" / fmt::format("{}-of-{}", plan.shard_k, plan.shard_n);
+      for (const fs::path& d : {dir / "shards", sd, sd / "units", sd / "whole"}) check_not_blocked(d, true);
+      check_not_blocked(sd / "complete.json", false);
+    }
   }
   return plan;
 }
@@ -488,8 +558,102 @@ std::vector<report::Found> read_reports(const fs::path& out, std::vector<std::st
   return found;
 }
 
+// Warns (and marks the later claim FAIL) where two claims write the same data file.
+void check_clashes(ClaimResult& r, std::map<std::string, std::string>* owner) {
+  std::vector<std::string> files;
+  for (const auto& [file, table] : r.tables) files.push_back(file);
+  for (const auto& [file, text] : r.csv_text) files.push_back(file);
+  for (const std::string& file : files) {
+    auto [it, fresh] = owner->emplace(file, r.claim->id);
+    if (!fresh && it->second != r.claim->id) {
+      r.verdict = Verdict::FAIL;
+      r.reason = "error: data file " + file + " is also written by claim " + it->second;
+    }
+  }
+}
+
+void print_claim_line(const Experiment& e, const ClaimResult& r, bool tty) {
+  const Claim* c = r.claim;
+  const std::string short_name = c->id.substr(c->id.find('.') + 1);
+  const bool ok = r.verdict == c->expected;
+  std::fprintf(stderr, "%s[%s] %s  %s (expected %s)  %.2f s%s\n", tty ? "\r\033[K" : "", e.name.c_str(),
+               short_name.c_str(), to_string(r.verdict), to_string(c->expected), r.wall_s,
+               ok ? "" : ("  NOT AS EXPECTED: " + oneline(r.reason)).c_str());
+}
+
+// Writes one experiment's results into `dir` (data, config.toml, figures, report.json, report.md),
+// each file atomically. Returns the path of report.md.
+std::string write_experiment(const Plan& plan, const Experiment& e, const fs::path& dir,
+                             const std::vector<ClaimResult>& results, const std::map<std::string, std::string>& owner,
+                             const GitInfo& git, double wall_s, const std::vector<std::string>& argv) {
+  const fs::path out = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
+  // Before anything of this experiment is rewritten, the files that would vouch for the
+  // old contents go: a run killed from here on leaves no report.json, index.md or
+  // junit.xml describing data it did not finish writing. Temporaries of a killed run go too.
+  {
+    std::error_code ec;
+    for (const fs::path& p : {out / "index.md", out / "junit.xml", dir / "report.json", dir / "report.md"})
+      fs::remove(p, ec);
+    for (const fs::path& d : {out, dir, dir / "data", dir / "figures"}) fsutil::remove_temporaries(d);
+  }
+
+  // data, config.toml, figures
+  std::map<const ClaimResult*, std::vector<std::string>> data_of;
+  std::set<std::string> csvs;
+  for (const ClaimResult& r : results) {
+    std::map<std::string, std::string> texts = r.csv_text;
+    for (const auto& [file, table] : r.tables) texts.emplace(file, table.to_csv());
+    for (const auto& [file, text] : texts) {
+      auto it = owner.find(file);
+      if (it != owner.end() && it->second != r.claim->id) continue;  // a clash: the first claim's table is kept
+      fsutil::write_atomic(dir / "data" / file, text);
+      data_of[&r].push_back("data/" + file);
+      csvs.insert(file);
+    }
+  }
+  remove_stale(dir / "data", csvs, {".csv"});
+  fsutil::write_atomic(dir / "config.toml", config_toml(e, plan, results));
+  remove_stale(dir / "figures", {}, {".png", ".pdf"});
+  if (!plan.no_plots) draw_figures(dir, e.name);
+
+  // report.json and report.md
+  std::vector<Json> claims;
+  for (const ClaimResult& r : results) {
+    std::vector<std::string> figures;
+    std::error_code ec;
+    for (const std::string& stem : r.claim->figures)
+      if (fs::exists(dir / "figures" / (stem + ".png"), ec)) figures.push_back("figures/" + stem + ".png");
+    claims.push_back(report::claim_entry(r, data_of[&r], figures));
+  }
+  report::Meta meta;
+  meta.commit = git.commit;
+  meta.dirty = git.dirty;
+  meta.device = plan.device;
+  meta.threads = plan.threads;
+  meta.wall_s = wall_s;
+  meta.argv = argv;
+  Json rep = report::experiment_report(e.name, plan.mode, plan.seed, meta, claims);
+  // invalid UTF-8 in a claim's text is replaced (U+FFFD) rather than aborting the report
+  fsutil::write_atomic(dir / "report.json", rep.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  fsutil::write_atomic(dir / "report.md", report::markdown(rep, e));
+  return (dir / "report.md").string();
+}
+
+// index.md and junit.xml, from every report.json under out/
+void write_index(const fs::path& out, const std::vector<std::string>& written) {
+  std::vector<std::string> unreadable;
+  std::vector<report::Found> reports = read_reports(out, &unreadable);
+  fsutil::write_atomic(out / "index.md", report::index_md(reports, unreadable));
+  fsutil::write_atomic(out / "junit.xml", report::junit_xml(reports));
+  for (const std::string& w : written) std::fprintf(stderr, "attnlab: report: %s\n", w.c_str());
+  std::fprintf(stderr, "attnlab: index of every experiment: %s\n", (out / "index.md").string().c_str());
+}
+
+int run_shard(const Plan& plan, const std::vector<std::string>& argv);
+
 int run_plan(const Plan& plan, const std::vector<std::string>& argv) {
   fsutil::install_interrupt_handler();
+  if (plan.shard_n > 0) return run_shard(plan, argv);
   const bool tty = isatty(2);
   const GitInfo git = git_info();
   const fs::path out(plan.out);
@@ -504,81 +668,450 @@ int run_plan(const Plan& plan, const std::vector<std::string>& argv) {
     for (const Claim* c : s.claims) {
       const std::string short_name = c->id.substr(c->id.find('.') + 1);
       if (tty) std::fprintf(stderr, "\r\033[K[%s] %s  running...", e.name.c_str(), short_name.c_str());
-      ClaimResult r = run_claim(*c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides,
-                                out / e.name / "checkpoints" / short_name);
-      for (const auto& [file, table] : r.tables) {
-        auto [it, fresh] = data_owner.emplace(file, c->id);
-        if (!fresh) {
-          r.verdict = Verdict::FAIL;
-          r.reason = "error: data file " + file + " is also written by claim " + it->second;
-        }
-      }
-      const bool ok = r.verdict == c->expected;
-      all_as_expected = all_as_expected && ok;
-      std::fprintf(stderr, "%s[%s] %s  %s (expected %s)  %.2f s%s\n", tty ? "\r\033[K" : "", e.name.c_str(),
-                   short_name.c_str(), to_string(r.verdict), to_string(c->expected), r.wall_s,
-                   ok ? "" : ("  NOT AS EXPECTED: " + oneline(r.reason)).c_str());
-      results.push_back(std::move(r));
+      results.push_back(run_claim(*c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides,
+                                  out / e.name / "checkpoints" / short_name));
+      check_clashes(results.back(), &data_owner);
+      all_as_expected = all_as_expected && results.back().verdict == c->expected;
+      print_claim_line(e, results.back(), tty);
     }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    written.push_back(write_experiment(plan, e, out / e.name, results, data_owner, git, wall, argv));
+  }
+  write_index(out, written);
+  return all_as_expected ? 0 : 1;
+}
 
-    // Before anything of this experiment is rewritten, the files that would vouch for the
-    // old contents go: a run killed from here on leaves no report.json, index.md or
-    // junit.xml describing data it did not finish writing. Temporaries of a killed run go too.
-    const fs::path dir = out / e.name;
+// ---- sharded runs and merge (SHARDING.draft.md) ---------------------------------------------
+//
+// out/<experiment>/shards/K-of-N/ holds, for shard K of N:
+//   units/<claim>.tsv   the units of a claim with Claim::units that this shard owns (UnitStore text)
+//   whole/<claim>.json  the result of a claim without units that runs whole here: the whole claims
+//                       of the run, in order, go round-robin to shards 1, 2, ..., N
+//   complete.json       written last (atomically): the shard's identity (experiment, commit, mode,
+//                       seed, N, claim glob, claims, effective parameters) and its metadata.
+// Each claim file starts with the identity's hash and the shard number, so a re-run after an
+// interruption reuses the claims finished before it; a re-run of a complete shard with the
+// same identity is skipped.
+
+std::string hex64(std::uint64_t x) { return fmt::format("{:016x}", x); }
+
+std::string short_of(const Claim& c) { return c.id.substr(c.id.find('.') + 1); }
+
+// Identity of the shards of one experiment: what every shard of a merge must share.
+Json shard_identity(const Plan& plan, const Selected& s, const std::string& commit) {
+  Json id;
+  id["experiment"] = s.experiment->name;
+  id["commit"] = commit;
+  id["mode"] = to_string(plan.mode);
+  id["seed"] = plan.seed;
+  id["shards"] = plan.shard_n;
+  id["claim"] = plan.glob;
+  Json claims = Json::array();
+  for (const Claim* c : s.claims) claims.push_back(Json{{"id", c->id}, {"units", c->units}});
+  id["claims"] = claims;
+  Json params = Json::object();
+  for (const Claim* c : s.claims)
+    for (const auto& [name, v] : effective_params(*c, plan.mode, plan.overrides)) params[name] = format::exact(v);
+  id["params"] = params;
+  return id;
+}
+
+std::string claim_file_header(const Json& identity, int k, const Claim& c) {
+  return fmt::format("# attnlab shard {}-of-{} identity {} claim {}", k, identity["shards"].get<int>(),
+                     hex64(core::hash64(identity.dump().c_str())), c.id);
+}
+
+// The claims of a shard run: for each, "units", or the shard that runs it whole.
+std::vector<int> whole_owner(const std::vector<const Claim*>& claims, int n) {
+  std::vector<int> owner;
+  int j = 0;
+  for (const Claim* c : claims) owner.push_back(c->units ? 0 : (j++ % n) + 1);
+  return owner;
+}
+
+Json check_json(const Check& k) {
+  return Json{{"holds", k.holds},
+              {"measured", format::exact(k.measured)},
+              {"threshold", format::exact(k.threshold)},
+              {"margin", format::exact(k.margin)},
+              {"reason", k.reason},
+              {"nonfinite", k.nonfinite}};
+}
+
+double parse_exact(const Json& j) {
+  const std::string t = j.get<std::string>();
+  double x = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+  if (ec != std::errc() || p != t.data() + t.size()) throw std::runtime_error("'" + t + "' is not a number");
+  return x;
+}
+
+Check check_from(const Json& j) {
+  Check k;
+  k.holds = j.at("holds").get<bool>();
+  k.measured = parse_exact(j.at("measured"));
+  k.threshold = parse_exact(j.at("threshold"));
+  k.margin = parse_exact(j.at("margin"));
+  k.reason = j.at("reason").get<std::string>();
+  k.nonfinite = j.at("nonfinite").get<bool>();
+  return k;
+}
+
+std::string whole_text(const std::string& header, const ClaimResult& r) {
+  Json j;
+  j["header"] = header;
+  j["id"] = r.claim->id;
+  j["verdict"] = to_string(r.verdict);
+  j["reason"] = r.reason;
+  j["wall_s"] = r.wall_s;
+  Json o;
+  o["guard"] = check_json(r.outcome.guard);
+  o["check"] = check_json(r.outcome.check);
+  Json controls = Json::array();
+  for (const ControlCheck& k : r.outcome.controls) controls.push_back(Json{{"name", k.name}, {"check", check_json(k.check)}});
+  o["controls"] = controls;
+  j["outcome"] = o;
+  Json csv = Json::object();
+  for (const auto& [file, table] : r.tables) csv[file] = table.to_csv();
+  j["csv"] = csv;
+  return j.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+// The header line of a claim file ("" when absent or unreadable).
+std::string file_header(const fs::path& p, bool json) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return "";
+  try {
+    const std::string text = fsutil::read_text(p);
+    if (json) return Json::parse(text).at("header").get<std::string>();
+    return text.substr(0, text.find('\n'));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+int run_shard(const Plan& plan, const std::vector<std::string>& argv) {
+  const bool tty = isatty(2);
+  const GitInfo git = git_info();
+  const fs::path out(plan.out);
+  const int k = plan.shard_k, n = plan.shard_n;
+  for (const Selected& s : plan.runs) {
+    const Experiment& e = *s.experiment;
+    const auto t0 = std::chrono::steady_clock::now();
+    const fs::path dir = out / e.name / "shards" / fmt::format("{}-of-{}", k, n);
+    const Json identity = shard_identity(plan, s, git.commit);
+    // A complete shard with the same identity is not run again.
     {
       std::error_code ec;
-      for (const fs::path& p : {out / "index.md", out / "junit.xml", dir / "report.json", dir / "report.md"})
-        fs::remove(p, ec);
-      for (const fs::path& d : {out, dir, dir / "data", dir / "figures"}) fsutil::remove_temporaries(d);
-    }
-
-    // data, config.toml, figures
-    std::map<const ClaimResult*, std::vector<std::string>> data_of;
-    std::set<std::string> csvs;
-    for (const ClaimResult& r : results) {
-      for (const auto& [file, table] : r.tables) {
-        if (data_owner[file] != r.claim->id) continue;  // a clash: the first claim's table is kept
-        fsutil::write_atomic(dir / "data" / file, table.to_csv());
-        data_of[&r].push_back("data/" + file);
-        csvs.insert(file);
+      bool done = false;
+      if (fs::is_regular_file(dir / "complete.json", ec)) {
+        try {
+          const Json m = Json::parse(fsutil::read_text(dir / "complete.json"));
+          done = m.at("identity") == identity && m.at("shard").get<int>() == k;
+        } catch (const std::exception&) {
+        }
       }
+      if (done) {
+        std::fprintf(stderr, "attnlab: shard %d/%d of %s is already complete (%s): skipped\n", k, n, e.name.c_str(),
+                     dir.string().c_str());
+        continue;
+      }
+      fs::remove(dir / "complete.json", ec);  // the marker goes first: it must never vouch for a mix
+      for (const fs::path& d : {dir, dir / "units", dir / "whole"}) fsutil::remove_temporaries(d);
     }
-    remove_stale(dir / "data", csvs, {".csv"});
-    fsutil::write_atomic(dir / "config.toml", config_toml(e, plan, results));
-    remove_stale(dir / "figures", {}, {".png", ".pdf"});
-    if (!plan.no_plots) draw_figures(dir, e.name);
+    const std::vector<int> owner = whole_owner(s.claims, n);
+    Json claims = Json::array();
+    for (std::size_t i = 0; i < s.claims.size(); ++i) {
+      const Claim& c = *s.claims[i];
+      const std::string short_name = short_of(c);
+      const std::string header = claim_file_header(identity, k, c);
+      Json entry{{"id", c.id}};
+      if (owner[i] != 0 && owner[i] != k) {
+        entry["role"] = fmt::format("whole in shard {}-of-{}", owner[i], n);
+        claims.push_back(entry);
+        continue;
+      }
+      const bool units = owner[i] == 0;
+      const fs::path file = dir / (units ? "units" : "whole") / (short_name + (units ? ".tsv" : ".json"));
+      entry["role"] = units ? "units" : "whole";
+      entry["file"] = fs::relative(file, dir).string();
+      if (file_header(file, !units) == header) {  // finished before an interruption
+        std::fprintf(stderr, "[%s] %s  shard %d/%d: kept from an earlier run (%s)\n", e.name.c_str(),
+                     short_name.c_str(), k, n, entry["file"].get<std::string>().c_str());
+        claims.push_back(entry);
+        continue;
+      }
+      if (tty) std::fprintf(stderr, "\r\033[K[%s] %s  running...", e.name.c_str(), short_name.c_str());
+      if (units) {
+        UnitStore store(UnitStore::Role::shard, c.id, k, n);
+        ClaimResult r = run_claim(c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides,
+                                  out / e.name / "checkpoints" / short_name, &store);
+        fsutil::write_atomic(file, store.to_text(header));
+        entry["units_requested"] = store.requested();
+        entry["units_computed"] = store.stored();
+        entry["wall_s"] = r.wall_s;
+        std::fprintf(stderr, "%s[%s] %s  shard %d/%d: %zu of %zu units computed  %.2f s\n", tty ? "\r\033[K" : "",
+                     e.name.c_str(), short_name.c_str(), k, n, store.stored(), store.requested(), r.wall_s);
+      } else {
+        ClaimResult r = run_claim(c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides,
+                                  out / e.name / "checkpoints" / short_name);
+        fsutil::write_atomic(file, whole_text(header, r));
+        entry["wall_s"] = r.wall_s;
+        std::fprintf(stderr, "%s[%s] %s  shard %d/%d: run whole here  %.2f s\n", tty ? "\r\033[K" : "",
+                     e.name.c_str(), short_name.c_str(), k, n, r.wall_s);
+      }
+      claims.push_back(entry);
+    }
+    Json marker;
+    marker["shard"] = k;
+    marker["identity"] = identity;
+    marker["dirty"] = git.dirty;
+    marker["threads"] = plan.threads;
+    marker["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    marker["argv"] = argv;
+    marker["claims"] = claims;
+    fsutil::write_atomic(dir / "complete.json", marker.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+    std::fprintf(stderr, "attnlab: shard %d/%d of %s complete: %s (merge with: attnlab merge %s)\n", k, n,
+                 e.name.c_str(), dir.string().c_str(), (out / e.name).string().c_str());
+  }
+  return 0;
+}
 
-    // report.json and report.md
-    std::vector<Json> claims;
-    for (const ClaimResult& r : results) {
-      std::vector<std::string> figures;
-      std::error_code ec;
-      for (const std::string& stem : r.claim->figures)
-        if (fs::exists(dir / "figures" / (stem + ".png"), ec)) figures.push_back("figures/" + stem + ".png");
-      claims.push_back(report::claim_entry(r, data_of[&r], figures));
+// What one shard directory holds, for merge.
+struct ShardDir {
+  int k = 0, n = 0;
+  std::string name;  // "K-of-N"
+  fs::path path;
+  bool complete = false;
+  Json marker;
+};
+
+// How two identities differ, in words ("seed 2, not 1; parameter x 3, not 4").
+std::string identity_diff(const Json& a, const Json& ref) {
+  std::vector<std::string> d;
+  for (const char* key : {"experiment", "commit", "mode", "seed", "shards", "claim"})
+    if (a.value(key, Json()) != ref.value(key, Json()))
+      d.push_back(fmt::format("{} {}, not {}", key == std::string("shards") ? "N" : key, a.value(key, Json()).dump(),
+                              ref.value(key, Json()).dump()));
+  if (a.value("claims", Json()) != ref.value("claims", Json())) d.push_back("claims differ");
+  const Json pa = a.value("params", Json::object()), pr = ref.value("params", Json::object());
+  if (pa != pr) {
+    std::vector<std::string> names;
+    for (const auto& [name, v] : pa.items())
+      if (!pr.contains(name) || pr[name] != v) names.push_back(name);
+    for (const auto& [name, v] : pr.items())
+      if (!pa.contains(name)) names.push_back(name);
+    d.push_back("parameters " + join(names, ", "));
+  }
+  return join(d, "; ");
+}
+
+struct MergeJob {
+  const Experiment* experiment = nullptr;
+  fs::path dir;
+  Plan plan;
+  Selected selected{nullptr, {}};
+  std::vector<ShardDir> shards;  // 1..N in order
+  Json identity;
+};
+
+// Checks one experiment folder for a merge; throws UsageError with one line naming what is wrong.
+MergeJob plan_merge(const Registry& reg, const std::string& arg, const std::string& fixed, int threads, bool no_plots) {
+  fs::path dir = fs::path(arg).lexically_normal();
+  if (dir.filename().empty() && dir.has_parent_path()) dir = dir.parent_path();  // "out/x/" -> "out/x"
+  const std::string where = "merge " + arg + ": ";
+  std::error_code ec;
+  if (!fs::is_directory(dir / "shards", ec))
+    throw UsageError(where + "no shards/ folder (run 'attnlab run <experiment> --shard K/N --out <out>' first)");
+  std::vector<ShardDir> found;
+  for (const fs::directory_entry& d : fs::directory_iterator(dir / "shards", ec)) {
+    const std::string name = d.path().filename().string();
+    const std::size_t of = name.find("-of-");
+    std::uint64_t k = 0, n = 0;
+    if (!d.is_directory(ec) || of == std::string::npos || !parse_unsigned(name.substr(0, of), 1000000, &k) ||
+        !parse_unsigned(name.substr(of + 4), 1000000, &n) || k < 1 || k > n)
+      continue;
+    ShardDir s{int(k), int(n), name, d.path(), false, Json()};
+    try {
+      s.marker = Json::parse(fsutil::read_text(d.path() / "complete.json"));
+      s.complete = s.marker.at("shard").get<int>() == s.k && s.marker.at("identity").is_object();
+    } catch (const std::exception&) {
+      s.complete = false;
     }
-    report::Meta meta;
-    meta.commit = git.commit;
-    meta.dirty = git.dirty;
-    meta.device = plan.device;
-    meta.threads = plan.threads;
-    meta.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    meta.argv = argv;
-    Json rep = report::experiment_report(e.name, plan.mode, plan.seed, meta, claims);
-    // invalid UTF-8 in a claim's text is replaced (U+FFFD) rather than aborting the report
-    fsutil::write_atomic(dir / "report.json", rep.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
-    fsutil::write_atomic(dir / "report.md", report::markdown(rep, e));
-    written.push_back((dir / "report.md").string());
+    found.push_back(std::move(s));
+  }
+  if (found.empty()) throw UsageError(where + "no shard folders K-of-N under " + (dir / "shards").string());
+  std::set<int> ns;
+  for (const ShardDir& s : found) ns.insert(s.n);
+  if (ns.size() > 1) {
+    std::vector<std::string> groups;
+    for (int n : ns) {
+      std::vector<std::string> names;
+      for (const ShardDir& s : found)
+        if (s.n == n) names.push_back(s.name);
+      std::sort(names.begin(), names.end());
+      groups.push_back(join(names, ", "));
+    }
+    throw UsageError(where + "shards of different N are mixed (" + join(groups, " | ") +
+                     "); remove the folders of the other run");
+  }
+  const int n = *ns.begin();
+  std::vector<ShardDir> by_k(n + 1);
+  for (ShardDir& s : found) by_k[s.k] = std::move(s);
+  std::vector<std::string> missing, incomplete, mismatched;
+  const ShardDir* ref = nullptr;
+  for (int k = 1; k <= n; ++k) {
+    if (by_k[k].k == 0) missing.push_back(fmt::format("{}-of-{}", k, n));
+    else if (!by_k[k].complete) incomplete.push_back(by_k[k].name);
+    else if (!ref) ref = &by_k[k];
+  }
+  if (ref) {
+    for (int k = 1; k <= n; ++k) {
+      const ShardDir& s = by_k[k];
+      if (s.k == 0 || !s.complete || &s == ref) continue;
+      const Json& a = s.marker["identity"];
+      if (a != ref->marker["identity"])
+        mismatched.push_back(s.name + " differs from " + ref->name + " (" + identity_diff(a, ref->marker["identity"]) +
+                             ")");
+    }
+  }
+  if (!missing.empty() || !incomplete.empty() || !mismatched.empty()) {
+    std::vector<std::string> parts;
+    if (!missing.empty()) parts.push_back("missing " + join(missing, ", "));
+    if (!incomplete.empty()) parts.push_back("incomplete (no completion marker) " + join(incomplete, ", "));
+    if (!mismatched.empty()) parts.push_back("mismatched: " + join(mismatched, "; "));
+    throw UsageError(where + fmt::format("the {} shards are not all complete and consistent: ", n) +
+                     join(parts, "; "));
   }
 
-  // index.md and junit.xml, from every report.json under out/
-  std::vector<std::string> unreadable;
-  std::vector<report::Found> reports = read_reports(out, &unreadable);
-  fsutil::write_atomic(out / "index.md", report::index_md(reports, unreadable));
-  fsutil::write_atomic(out / "junit.xml", report::junit_xml(reports));
+  MergeJob job;
+  job.dir = dir;
+  job.identity = ref->marker["identity"];
+  const Json& id = job.identity;
+  std::string experiment, mode, glob;
+  try {
+    experiment = id.at("experiment").get<std::string>();
+    mode = id.at("mode").get<std::string>();
+    glob = id.at("claim").get<std::string>();
+    job.plan.seed = id.at("seed").get<std::uint64_t>();
+    for (const auto& [name, v] : id.at("params").items()) job.plan.overrides[name] = parse_exact(v);
+    if (id.at("shards").get<int>() != n) throw std::runtime_error("N in the marker differs from the folder names");
+  } catch (const std::exception& e) {
+    throw UsageError(where + ref->name + "/complete.json: " + oneline(e.what()));
+  }
+  if (!fixed.empty() && experiment != fixed)
+    throw UsageError(where + "the shards are of experiment '" + experiment + "'; this binary merges only '" + fixed + "'");
+  job.experiment = reg.find_experiment(experiment);
+  if (!job.experiment) throw UsageError(where + "the shards are of experiment '" + experiment + "', which this binary does not have");
+  job.plan.mode = mode == "full" ? Mode::full : Mode::quick;
+  job.plan.glob = glob;
+  job.plan.threads = threads;
+  job.plan.no_plots = no_plots;
+  job.plan.shard_n = 0;
+  job.plan.out = dir.has_parent_path() ? dir.parent_path().string() : ".";
+  job.selected.experiment = job.experiment;
+  for (const Claim& c : job.experiment->claims)
+    if (glob.empty() || claim_matches(glob, c)) job.selected.claims.push_back(&c);
+  // The claims and parameters of this binary must be those the shards ran.
+  Plan probe = job.plan;
+  probe.shard_n = n;
+  Json here;
+  try {
+    here = shard_identity(probe, job.selected, id.at("commit").get<std::string>());
+  } catch (const UsageError& e) {
+    throw UsageError(where + oneline(e.what()));
+  }
+  if (here != id)
+    throw UsageError(where + "this binary's claims or parameters differ from the shards' (" + identity_diff(here, id) +
+                     ")");
+  // Every claim file the markers name must be there, written for this identity.
+  const std::vector<int> owner = whole_owner(job.selected.claims, n);
+  std::vector<std::string> lacking;
+  for (std::size_t i = 0; i < job.selected.claims.size(); ++i) {
+    const Claim& c = *job.selected.claims[i];
+    for (int k = 1; k <= n; ++k) {
+      if (owner[i] != 0 && owner[i] != k) continue;
+      const bool units = owner[i] == 0;
+      const fs::path file = by_k[k].path / (units ? "units" : "whole") / (short_of(c) + (units ? ".tsv" : ".json"));
+      if (file_header(file, !units) != claim_file_header(id, k, c))
+        lacking.push_back(fs::relative(file, dir).string());
+    }
+  }
+  if (!lacking.empty())
+    throw UsageError(where + "claim files missing or not of this run: " + join(lacking, ", "));
+  job.plan.runs.push_back(job.selected);
+  for (int k = 1; k <= n; ++k) job.shards.push_back(by_k[k]);
+  // Nothing in the experiment folder may block the writes.
+  check_not_blocked(dir / "data", true);
+  check_not_blocked(dir / "figures", true);
+  for (const char* f : {"report.json", "report.md", "config.toml"}) check_not_blocked(dir / f, false);
+  return job;
+}
 
-  for (const std::string& w : written) std::fprintf(stderr, "attnlab: report: %s\n", w.c_str());
-  std::fprintf(stderr, "attnlab: index of every experiment: %s\n", (out / "index.md").string().c_str());
+int run_merge(const std::vector<MergeJob>& jobs, const std::vector<std::string>& argv) {
+  fsutil::install_interrupt_handler();
+  const bool tty = isatty(2);
+  const GitInfo git = git_info();
+  bool all_as_expected = true;
+  std::vector<std::string> written;
+  std::set<std::string> outs;
+  for (const MergeJob& job : jobs) {
+    const Experiment& e = *job.experiment;
+    const Plan& plan = job.plan;
+    const int n = int(job.shards.size());
+    const std::string shard_commit = job.identity["commit"].get<std::string>();
+    if (shard_commit != git.commit)
+      warn("merge " + job.dir.string() + ": the shards ran at commit " + shard_commit + ", this binary is at " +
+           git.commit + "; the reductions are recomputed by this binary");
+    const auto t0 = std::chrono::steady_clock::now();
+    double shard_wall = 0;
+    for (const ShardDir& s : job.shards) shard_wall += s.marker.value("wall_s", 0.0);
+    std::vector<ClaimResult> results;
+    const std::vector<int> owner = whole_owner(job.selected.claims, n);
+    for (std::size_t i = 0; i < job.selected.claims.size(); ++i) {
+      const Claim& c = *job.selected.claims[i];
+      const std::string short_name = short_of(c);
+      double wall_in_shards = 0;
+      for (const ShardDir& s : job.shards)
+        for (const Json& entry : s.marker.value("claims", Json::array()))
+          if (entry.value("id", "") == c.id) wall_in_shards += entry.value("wall_s", 0.0);
+      if (owner[i] == 0) {
+        UnitStore store(UnitStore::Role::merge, c.id);
+        for (const ShardDir& s : job.shards) {
+          const fs::path file = s.path / "units" / (short_name + ".tsv");
+          store.add_text(fsutil::read_text(file), file.string());
+        }
+        ClaimResult r = run_claim(c, plan.mode, plan.seed, plan.threads, plan.device, plan.overrides, {}, &store);
+        r.wall_s += wall_in_shards;
+        results.push_back(std::move(r));
+      } else {
+        const fs::path file = job.shards[owner[i] - 1].path / "whole" / (short_name + ".json");
+        const Json j = Json::parse(fsutil::read_text(file));
+        ClaimResult r;
+        r.claim = &c;
+        r.params = effective_params(c, plan.mode, plan.overrides);
+        r.verdict = j.at("verdict").get<std::string>() == "PASS" ? Verdict::PASS : Verdict::FAIL;
+        r.reason = j.at("reason").get<std::string>();
+        r.wall_s = j.at("wall_s").get<double>();
+        const Json& o = j.at("outcome");
+        r.outcome.guard = check_from(o.at("guard"));
+        r.outcome.check = check_from(o.at("check"));
+        for (const Json& k : o.at("controls")) r.outcome.controls.push_back({k.at("name").get<std::string>(), check_from(k.at("check"))});
+        for (const auto& [name, text] : j.at("csv").items()) r.csv_text[name] = text.get<std::string>();
+        results.push_back(std::move(r));
+      }
+    }
+    std::map<std::string, std::string> data_owner;
+    for (ClaimResult& r : results) check_clashes(r, &data_owner);
+    for (const ClaimResult& r : results) {
+      all_as_expected = all_as_expected && r.verdict == r.claim->expected;
+      print_claim_line(e, r, tty);
+    }
+    const double wall = shard_wall + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    written.push_back(write_experiment(plan, e, job.dir, results, data_owner, git, wall, argv));
+    outs.insert(plan.out);
+  }
+  for (const std::string& out : outs) write_index(out, written);
   return all_as_expected ? 0 : 1;
 }
 
@@ -619,11 +1152,30 @@ int cli(int argc, char** argv, const std::string& fixed, bool dry = false) {
                                         "read a config.toml a run wrote (precedence: mode defaults < config < --set; "
                                         "--seed/--quick/--full/--claim win over its [run])");
   run->add_flag("--no-plots", raw.no_plots, "do not draw figures");
+  CLI::Option* shard = run->add_option(
+      "--shard", raw.shard,
+      "run only shard K of N (K/N, 1 <= K <= N): its share of the units of work, written under "
+      "<out>/<experiment>/shards/K-of-N/; combine the N shards with 'merge'");
+  CLI::Option* shard_env = run->add_flag(
+      "--shard-from-env", raw.shard_from_env,
+      "the shard from a Slurm job array: K = SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN + 1, N = "
+      "SLURM_ARRAY_TASK_COUNT (ids contiguous, e.g. --array=0-<N-1>)");
+  shard->excludes(shard_env);
+  CLI::App* merge = app.add_subcommand(
+      "merge", "Merge the shards of a sharded run (out/<experiment>/shards/K-of-N/) into the normal report, data "
+               "and figures of out/<experiment>: every shard must be complete and of the same run.");
+  std::vector<std::string> merge_dirs;
+  std::string merge_threads;
+  bool merge_no_plots = false;
+  merge->add_option("folders", merge_dirs, "experiment folders to merge, e.g. out/rank_collapse")->required();
+  CLI::Option* merge_threads_opt = merge->add_option(
+      "--threads", merge_threads, fmt::format("OpenMP threads, 1 to {} (default {})", kMaxThreads, kDefaultThreads));
+  merge->add_flag("--no-plots", merge_no_plots, "do not draw figures");
 
   if (argc > 1) {
     const std::string first = argv[1];
-    if (!first.empty() && first[0] != '-' && first != "list" && first != "run")
-      throw UsageError("unknown subcommand '" + first + "' (accepted: list, run)");
+    if (!first.empty() && first[0] != '-' && first != "list" && first != "run" && first != "merge")
+      throw UsageError("unknown subcommand '" + first + "' (accepted: list, run, merge)");
   }
   // "--flag=" (an empty value) would make CLI11 take the next word as the value, or complain
   // about it instead of the flag: name the flag.
@@ -642,11 +1194,31 @@ int cli(int argc, char** argv, const std::string& fixed, bool dry = false) {
     if (!dry) print_list(reg);
     return 0;
   }
-  if (!run->parsed()) throw UsageError("missing subcommand (accepted: list, run; see " + prog + " --help)");
+  if (merge->parsed()) {
+    int threads = kDefaultThreads;
+    if (merge_threads_opt->count() > 0) {
+      std::uint64_t t = 0;
+      if (!parse_unsigned(merge_threads, kMaxThreads, &t) || t < 1)
+        throw UsageError(
+            fmt::format("--threads must be an integer from 1 to {}, got '{}'", kMaxThreads, merge_threads));
+      threads = int(t);
+    }
+    std::vector<MergeJob> jobs;
+    std::set<std::string> seen;
+    for (const std::string& d : merge_dirs) {
+      jobs.push_back(plan_merge(reg, d, fixed, threads, merge_no_plots));
+      if (!seen.insert(fs::weakly_canonical(jobs.back().dir).string()).second)
+        throw UsageError("merge: folder " + d + " is named twice");
+    }
+    if (dry) return 0;
+    return run_merge(jobs, std::vector<std::string>(argv, argv + argc));
+  }
+  if (!run->parsed()) throw UsageError("missing subcommand (accepted: list, run, merge; see " + prog + " --help)");
   raw.claim_given = claim->count() > 0;
   raw.seed_given = seed->count() > 0;
   raw.threads_given = threads->count() > 0;
   raw.config_given = config->count() > 0;
+  raw.shard_given = shard->count() > 0;
   const Plan plan = make_plan(reg, raw, fixed);
   if (dry) return 0;
   return run_plan(plan, std::vector<std::string>(argv, argv + argc));

@@ -79,7 +79,8 @@ std::pair<Verdict, std::string> decide(const Outcome& o, const Claim& c) {
 }
 
 ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads, Device device,
-                      const std::map<std::string, double>& overrides, const std::filesystem::path& work_dir) {
+                      const std::map<std::string, double>& overrides, const std::filesystem::path& work_dir,
+                      UnitStore* units) {
   ClaimResult r;
   r.claim = &c;
   r.params = effective_params(c, mode, overrides);  // UsageError propagates: the CLI validated beforehand
@@ -88,6 +89,7 @@ ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads
   omp_set_num_threads(threads < 1 ? 1 : threads);
   Context ctx(c, mode, seed, threads, device, r.params);
   ctx.set_work_dir(work_dir);
+  ctx.set_units(units);
   const auto t0 = std::chrono::steady_clock::now();
   bool ran = false;
   try {
@@ -105,6 +107,14 @@ ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads
     std::tie(r.verdict, r.reason) = decide(r.outcome, c);
   } else {
     r.verdict = Verdict::FAIL;
+  }
+  if (units && units->role() == UnitStore::Role::merge) {
+    const std::vector<std::string> missing = units->missing();
+    if (!missing.empty()) {
+      r.verdict = Verdict::FAIL;
+      r.reason = "error: merge: " + std::to_string(missing.size()) + " unit(s) in no shard's record (first: " +
+                 missing.front() + "); the claim's units must depend only on the seed, the parameters and their index";
+    }
   }
   return r;
 }

@@ -37,14 +37,18 @@ struct ClaimResult {
   double wall_s = 0;
   std::map<std::string, double> params;
   std::map<std::string, Table> tables;
+  // CSV text by file name, for a claim whose tables come as text (a claim run whole in a shard,
+  // read back by `attnlab merge`); written like `tables`.
+  std::map<std::string, std::string> csv_text;
 };
 
 // Runs one claim in memory (nothing written but what the claim keeps in `work_dir`, see
 // Context::work_dir; empty: none). An exception thrown by the claim becomes a
-// FAIL whose reason carries the message.
+// FAIL whose reason carries the message. `units`: the unit store of a sharded run or a
+// merge (Context::unit); in a merge, units that no shard recorded make the claim FAIL.
 ClaimResult run_claim(const Claim& c, Mode mode, std::uint64_t seed, int threads, Device device,
                       const std::map<std::string, double>& overrides = {},
-                      const std::filesystem::path& work_dir = {});
+                      const std::filesystem::path& work_dir = {}, UnitStore* units = nullptr);
 
 // The command line of DESIGN.md. `fixed_experiment` is empty for the umbrella `attnlab`,
 // or the experiment a per-experiment binary (attnlab-<name>) is bound to.

@@ -44,6 +44,7 @@ Claim length_independent_bound() {
       int_param("T_max_log2", "largest T = 2^k", 10, 13, 2, 16),
   };
   c.figures = {"length_independence"};
+  c.units = true;  // each (ticket, T, mask, sequence) evaluation is a unit of work; the tickets are rebuilt per shard
   c.run = [](Context& ctx) {
     const int H = int(ctx.integer("H")), d = int(ctx.integer("d")), dK = int(ctx.integer("dK"));
     const int trials = int(ctx.integer("trials")), seqs = int(ctx.integer("sequences"));
@@ -100,14 +101,21 @@ Claim length_independent_bound() {
     for (long k = 0; k < long(jobs.size()); ++k) {
       const Job& jb = jobs[k];
       const int T = Ts[jb.Ti];
+      // One unit of work per (m, T, mask, seq, trial) (a sharded run spreads them), keyed like its stream:
       // sequences: one fresh sequence per (trial, T, mask, seq), from its own stream
-      core::PhiloxStream rng = ctx.rng(fmt::format("tokens/m{}/T{}/{}/{}", ms[jb.mi], T, jb.mask, jb.seq), jb.trial);
-      const MatrixXd X = draw_tokens(T, d, rng);
-      const Ticket& tt = tk[size_t(jb.mi) * trials + jb.trial];
-      const MaskKind mask = jb.mask == 0 ? MaskKind::full : MaskKind::causal;
-      E[k] = max_row_distance(merged_forward(tt.Ah, tt.Bh, X, mask), merged_forward(tt.At, tt.Bt, X, mask));
-      Ec[k] = max_row_distance(merged_forward(tt.Ah, tt.Bh, X, mask, false),
-                               merged_forward(tt.At, tt.Bt, X, mask, false));
+      const std::string family = fmt::format("tokens/m{}/T{}/{}/{}", ms[jb.mi], T, jb.mask, jb.seq);
+      const std::vector<double> v = ctx.unit(family, std::uint64_t(jb.trial), 2, [&] {
+        core::PhiloxStream rng = ctx.rng(family, jb.trial);
+        const MatrixXd X = draw_tokens(T, d, rng);
+        const Ticket& tt = tk[size_t(jb.mi) * trials + jb.trial];
+        const MaskKind mask = jb.mask == 0 ? MaskKind::full : MaskKind::causal;
+        return std::vector<double>{
+            max_row_distance(merged_forward(tt.Ah, tt.Bh, X, mask), merged_forward(tt.At, tt.Bt, X, mask)),
+            max_row_distance(merged_forward(tt.Ah, tt.Bh, X, mask, false),
+                             merged_forward(tt.At, tt.Bt, X, mask, false))};
+      });
+      E[k] = v[0];
+      Ec[k] = v[1];
     }
     auto& csv = ctx.csv("length_independence.csv", {"m", "trial", "T", "mask", "seq", "E", "B_prop", "ratio", "variant"});
     // Rows in a fixed order (m, trial, T, mask, seq, variant), independent of the job order.

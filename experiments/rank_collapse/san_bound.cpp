@@ -95,6 +95,7 @@ Claim san_residual_bound() {
       int_param("depth", "SAN depth L (100 digits for L <= 3, 250 for L = 4)", 3, 4, 1, 4),
   };
   c.figures = {"san_residual_bound"};
+  c.units = true;  // each multiprecision SAN trial is a unit of work
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
     const int seeds = int(ctx.integer("seeds")), mlp_seeds = int(ctx.integer("mlp_seeds"));
@@ -119,7 +120,7 @@ Claim san_residual_bound() {
       }
     std::vector<SanTrial> res(jobs.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (int j = 0; j < int(jobs.size()); ++j) res[j] = run_san_trial(ctx, jobs[j].family, jobs[j].trial, jobs[j].spec);
+    for (int j = 0; j < int(jobs.size()); ++j) res[j] = san_trial_unit(ctx, jobs[j].family, jobs[j].trial, jobs[j].spec);
 
     Table& t = ctx.csv("san_residual_bound.csv",
                        {"arm", "family", "n", "d", "H", "biases", "digits", "trial", "layer", "log10_m", "log10_rho",

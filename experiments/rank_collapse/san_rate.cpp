@@ -56,6 +56,7 @@ Claim san_cubic_rate() {
       int_param("depth", "SAN depth L (100 digits for L <= 3, 250 for L = 4)", 3, 4, 2, 4),
   };
   c.figures = {"san_cubic_rate"};
+  c.units = true;  // each multiprecision SAN trial is a unit of work
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
     const int seeds = int(ctx.integer("seeds")), depth = int(ctx.integer("depth"));
@@ -75,7 +76,7 @@ Claim san_cubic_rate() {
         }
     std::vector<SanTrial> res(jobs.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (int j = 0; j < int(jobs.size()); ++j) res[j] = run_san_trial(ctx, jobs[j].family, jobs[j].trial, jobs[j].spec);
+    for (int j = 0; j < int(jobs.size()); ++j) res[j] = san_trial_unit(ctx, jobs[j].family, jobs[j].trial, jobs[j].spec);
 
     Table& t = ctx.csv("san_cubic_rate.csv", {"arm", "family", "H", "trial", "layer", "ln_m", "ln_m_next", "censored"});
     std::map<std::string, std::vector<double>> xs, ys;

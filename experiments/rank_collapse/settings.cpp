@@ -127,6 +127,44 @@ SanTrial run_san_trial(const Context& ctx, const std::string& family, std::uint6
   }
 }
 
+SanTrial san_trial_unit(Context& ctx, const std::string& family, std::uint64_t trial, const SanSpec& spec) {
+  constexpr std::size_t kPerLayer = 14;
+  const char* mode = spec.mode == SanMode::san ? "san" : (spec.mode == SanMode::skip ? "skip" : "frozen");
+  const std::size_t size = 1 + kPerLayer * std::size_t(spec.L + 1);
+  const std::vector<double> v = ctx.unit(family + "/" + mode, trial, size, [&] {
+    const SanTrial t = run_san_trial(ctx, family, trial, spec);
+    std::vector<double> p = {t.log10_sqrt_c_m0};
+    for (const SanLayer& r : t.layers)
+      for (double x : {double(r.layer), r.log10_m, r.log10_rho, r.log10_c, r.log10_c_g1, r.M, r.log10_layer_bound,
+                       r.log10_layer_bound_g1, r.log10_chained, r.log10_paper, double(r.holds_layer),
+                       double(r.holds_layer_g1), double(r.holds_chained), double(r.censored)})
+        p.push_back(x);
+    return p;
+  });
+  SanTrial t;
+  t.log10_sqrt_c_m0 = v[0];
+  for (int l = 0; l <= spec.L; ++l) {
+    const double* q = v.data() + 1 + kPerLayer * std::size_t(l);
+    SanLayer r;
+    r.layer = int(q[0]);
+    r.log10_m = q[1];
+    r.log10_rho = q[2];
+    r.log10_c = q[3];
+    r.log10_c_g1 = q[4];
+    r.M = q[5];
+    r.log10_layer_bound = q[6];
+    r.log10_layer_bound_g1 = q[7];
+    r.log10_chained = q[8];
+    r.log10_paper = q[9];
+    r.holds_layer = q[10] != 0;
+    r.holds_layer_g1 = q[11] != 0;
+    r.holds_chained = q[12] != 0;
+    r.censored = q[13] != 0;
+    t.layers.push_back(r);
+  }
+  return t;
+}
+
 std::vector<core::MatrixXd> run_bert_stack(const Context& ctx, const std::string& family, std::uint64_t trial,
                                            const BertSpec& sp) {
   auto rng = shared_rng(ctx, family, trial);

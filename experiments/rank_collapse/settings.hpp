@@ -46,6 +46,9 @@ struct SanTrial {
 // `digits`-digit arithmetic. The draws depend on (n, d, H, L, mlp, biases, family, trial) only, not on
 // the mode, so SAN, skip and frozen attention see the same weights and inputs.
 SanTrial run_san_trial(const Context& ctx, const std::string& family, std::uint64_t trial, const SanSpec& spec);
+// The same trial as one unit of work (Context::unit, keyed by "<family>/<mode>" and the trial), so that a
+// sharded run spreads the trials and a merge reads them back exactly.
+SanTrial san_trial_unit(Context& ctx, const std::string& family, std::uint64_t trial, const SanSpec& spec);
 
 // ---------------------------------------------------------------- claims 3-4 (double stacks)
 

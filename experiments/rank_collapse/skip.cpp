@@ -69,6 +69,7 @@ Claim skip_prevents_collapse() {
               int_param("stress_seeds", "seeds of the stress series (n = 16, d = 64, H = 4, std 2/sqrt(d), 48 layers)",
                         5, 20, 0, 10000)};
   c.figures = {"skip_prevents_collapse", "path_length_distribution"};
+  c.units = true;  // each (variant, seed) stack is a unit of work
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
     const int seeds = int(ctx.integer("seeds")), stress = int(ctx.integer("stress_seeds"));
@@ -112,8 +113,14 @@ Claim skip_prevents_collapse() {
     std::vector<std::vector<double>> rho(jobs.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int j = 0; j < int(jobs.size()); ++j) {
-      const auto xs = run_bert_stack(ctx, jobs[j].family, jobs[j].t, jobs[j].spec);
-      for (const auto& X : xs) rho[j].push_back(core::relative_residual<double>(X));
+      // One unit of work per (variant, seed): rho of the L + 1 layers (a sharded run spreads them).
+      rho[j] = ctx.unit(jobs[j].v.name + "/" + jobs[j].family, std::uint64_t(jobs[j].t), std::size_t(jobs[j].spec.L + 1),
+                        [&] {
+                          std::vector<double> r;
+                          for (const auto& X : run_bert_stack(ctx, jobs[j].family, jobs[j].t, jobs[j].spec))
+                            r.push_back(core::relative_residual<double>(X));
+                          return r;
+                        });
     }
     Table& t = ctx.csv("skip_prevents_collapse.csv", {"variant", "trial", "layer", "rho", "ratio", "log10_ratio"});
     std::map<std::string, std::vector<double>> v;

@@ -120,6 +120,7 @@ Claim deficit_below_k() {
                 0, 1024, 0, 1024),
   };
   c.figures = {"ssm_heads_deficit_below_k"};
+  c.units = true;  // every random-subspace and trained model is a unit of work
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
     const int subspaces = static_cast<int>(ctx.integer("subspaces"));
@@ -183,18 +184,41 @@ Claim deficit_below_k() {
     std::vector<TaskResult> out(tasks.size());
     const long n_trained_tasks = std::count_if(tasks.begin(), tasks.end(), [](const Task& t) { return t.trained; });
     std::atomic<long> trained_done{0};
+    // Each task is one unit of work (Context::unit: a sharded run spreads them), keyed like its
+    // stream. A trained task's numbers: residual, final loss, then (step, residual) per point of
+    // the trajectory (train_model records ceil(steps / every) + 1 points).
+    const int every = std::max(1, steps / 20);
+    const std::size_t traj_points = static_cast<std::size_t>((steps + every - 1) / every + 1);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int t = 0; t < static_cast<int>(tasks.size()); ++t) {
       const Task& tk = tasks[t];
       const Prepared& pr = prep[tk.setting];
       if (tk.trained) {
-        auto rng = ctx.rng(fmt::format("{}/train/H{}", pr.s.id, tk.H), static_cast<std::uint64_t>(tk.index));
-        out[t] = train_model(pr, tk.H, steps, lr, rng);
-        ctx.progress(fmt::format("trained model {}/{} ({}, H={})", ++trained_done, n_trained_tasks,
-                                 pr.s.id, tk.H));
+        const std::string family = fmt::format("{}/train/H{}", pr.s.id, tk.H);
+        const std::vector<double> v =
+            ctx.unit(family, static_cast<std::uint64_t>(tk.index), 2 + 2 * traj_points, [&] {
+              auto rng = ctx.rng(family, static_cast<std::uint64_t>(tk.index));
+              const TaskResult r = train_model(pr, tk.H, steps, lr, rng);
+              std::vector<double> packed = {r.residual, r.final_loss};
+              for (const auto& [step, res] : r.trajectory) {
+                packed.push_back(step);
+                packed.push_back(res);
+              }
+              ctx.progress(fmt::format("trained model {}/{} ({}, H={})", ++trained_done, n_trained_tasks,
+                                       pr.s.id, tk.H));
+              return packed;
+            });
+        out[t].residual = v[0];
+        out[t].final_loss = v[1];
+        for (std::size_t j = 0; j < traj_points; ++j)
+          out[t].trajectory.emplace_back(static_cast<int>(v[2 + 2 * j]), v[3 + 2 * j]);
       } else {
-        auto rng = ctx.rng(fmt::format("{}/subspace/H{}", pr.s.id, tk.H), static_cast<std::uint64_t>(tk.index));
-        out[t].residual = relative_operator_residual(random_subspace_model(pr, tk.H, rng), pr.Kimp);
+        const std::string family = fmt::format("{}/subspace/H{}", pr.s.id, tk.H);
+        out[t].residual = ctx.unit(family, static_cast<std::uint64_t>(tk.index), 1, [&] {
+          auto rng = ctx.rng(family, static_cast<std::uint64_t>(tk.index));
+          return std::vector<double>{
+              relative_operator_residual(random_subspace_model(pr, tk.H, rng), pr.Kimp)};
+        })[0];
       }
     }
 

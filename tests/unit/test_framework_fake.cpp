@@ -15,15 +15,18 @@ using namespace attnlab::exp;
 
 namespace {
 
-// Per-trial sums of 64 normals from stream `trial`, computed in parallel into fixed slots.
+// Per-trial sums of 64 normals from stream `trial`, computed in parallel into fixed slots. Each
+// trial is one unit of work (Context::unit), so a sharded run spreads the trials.
 std::vector<double> trial_sums(Context& ctx, const std::string& family, long long trials, double scale) {
   std::vector<double> sums(static_cast<std::size_t>(trials));
 #pragma omp parallel for schedule(dynamic)
   for (long long t = 0; t < trials; ++t) {
-    core::PhiloxStream rng = ctx.rng(family, static_cast<std::uint64_t>(t));
-    double s = 0;
-    for (int k = 0; k < 64; ++k) s += rng.normal();
-    sums[static_cast<std::size_t>(t)] = scale * s;
+    sums[static_cast<std::size_t>(t)] = ctx.unit(family, static_cast<std::uint64_t>(t), 1, [&] {
+      core::PhiloxStream rng = ctx.rng(family, static_cast<std::uint64_t>(t));
+      double s = 0;
+      for (int k = 0; k < 64; ++k) s += rng.normal();
+      return std::vector<double>{scale * s};
+    })[0];
   }
   return sums;
 }
@@ -46,6 +49,7 @@ Claim sum_identity() {
   c.params = {int_param("trials", "trials", 6, 50, 1, 100000),
               real_param("scale", "scale of the draws", 1.0, 1.0, 0.5, 2.0, /*shared=*/true)};
   c.figures = {"fake_sums"};
+  c.units = true;
   c.run = [](Context& ctx) {
     const long long trials = ctx.integer("trials");
     const double scale = ctx.real("scale");
