@@ -133,84 +133,96 @@ inline void check_slots(Eigen::Index n, Eigen::Index d, size_t nk, size_t nv, Ei
 
 // Naive order-t tensor attention with score map f: exp with the row maximum subtracted (online:
 // per tile of pairs, the running maximum rescales the accumulators, as flash attention does), or
-// the Taylor polynomial P_g without a shift. Cost n^t (2d + 2) plus the Khatri-Rao products of the
-// slots. Cache-aware: queries are processed in blocks of kQB rows against tiles of kTile pairs
-// (the key/value tile stays in cache across the block); no row of n^{t-1} scores is stored.
-// Threaded over query blocks (OpenMP, `threads`); every row is computed by one thread in a fixed
-// order, so results and counts do not depend on the thread count.
+// the Taylor polynomial P_g without a shift. Cost n^t (2d + 2) plus the products of the slots.
+// Blocked into matrix products: a pair is (prefix p over slots 1..t-2, last index j), row
+// p n + j of K_1 (/) ... (/) K_{t-1}. For a block of kQB query rows and one prefix p (a tile of n
+// pairs), the scores are the GEMM-shaped block (Q_blk o KP_p) K_{t-1}^T / d (kQB x n; KP_p the
+// prefix's Khatri-Rao row), the weights f(scores) are evaluated on the whole block (Eigen's
+// vectorised exp), the numerator is the product (weights) V_{t-1} (kQB x d) times the prefix's
+// value row VP_p (broadcast), and the denominator the block's row sums. Same math as the
+// pair-by-pair loop; only the rounding order differs. Nothing of size n^{t-1} is stored per query
+// (the prefix products are n^{t-2} x d). Threaded over query blocks (OpenMP, `threads`): every
+// block has a fixed size and is computed by one thread in a fixed order, so results and counts are
+// bit-identical for any thread count.
 template <class S>
 Mat<S> tensor_attention_kernel(const Mat<S>& Q, const std::vector<Mat<S>>& K, const std::vector<Mat<S>>& V,
                                ScoreMap map, int g, OpCount* ops = nullptr, int threads = 1) {
-  using std::exp;
   detail::check_slots(Q.rows(), Q.cols(), K.size(), V.size(), Q.rows());
   const Eigen::Index n = Q.rows(), d = Q.cols();
   for (size_t k = 0; k < K.size(); ++k)
-    if (K[k].cols() != d || V[k].cols() != d) throw std::invalid_argument("tensor attention: column counts differ");
+    if (K[k].cols() != d || V[k].cols() != d || K[k].rows() != n || V[k].rows() != n)
+      throw std::invalid_argument("tensor attention: slot shapes differ from Q");
+  const size_t m = K.size();  // t - 1 slots
   OpCount pre;
-  // Row-major copies of the Khatri-Rao products: pair p occupies d consecutive scalars.
-  using RowMat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const RowMat KK = khatri_rao<S>(K, &pre);
-  const RowMat VV = khatri_rao<S>(V, &pre);
-  const Eigen::Index P = KK.rows();
-  RowMat Qs = Q / S(d);
+  // Prefix products over slots 1..t-2 (one row of ones for t = 2): row p = j_1 n^{t-3} + ... + j_{t-2}.
+  Mat<S> KP, VP;
+  if (m >= 2) {
+    KP = khatri_rao<S>(std::vector<Mat<S>>(K.begin(), K.end() - 1), &pre);
+    VP = khatri_rao<S>(std::vector<Mat<S>>(V.begin(), V.end() - 1), &pre);
+  }
+  const Eigen::Index P = m >= 2 ? KP.rows() : 1;  // number of prefixes (tiles of n pairs)
+  const Mat<S>& KL = K[m - 1];
+  const Mat<S>& VL = V[m - 1];
+  const Mat<S> KLt = KL.transpose();  // d x n
+  const Mat<S> Qs = Q / S(d);
   pre.madd += static_cast<long long>(n) * d;
   Mat<S> out(n, d);
-  constexpr Eigen::Index kQB = 4, kTile = 256;
+  constexpr Eigen::Index kQB = 32;
   const Eigen::Index blocks = (n + kQB - 1) / kQB;
   const int nt = std::max(1, threads);
   std::vector<OpCount> slot(static_cast<size_t>(blocks));
+  const double ninf = -std::numeric_limits<double>::infinity();
   // Small problems run on the calling thread: waking a team costs more than the work (results are
   // identical either way).
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && double(P) * double(n) * double(d) >= 2e5)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && double(P) * double(n) * double(n) * double(d) >= 2e5)
   for (Eigen::Index b = 0; b < blocks; ++b) {
-    const Eigen::Index i0 = b * kQB, i1 = std::min(n, i0 + kQB), nb = i1 - i0;
+    const Eigen::Index i0 = b * kQB, nb = std::min(n, i0 + kQB) - i0;
     OpCount c;
-    std::vector<S> s(static_cast<size_t>(kTile));
-    std::vector<S> acc(static_cast<size_t>(kQB * d), S(0));
-    std::vector<S> den(kQB, S(0));
-    std::vector<S> mx(kQB, -std::numeric_limits<double>::infinity());
-    for (Eigen::Index p0 = 0; p0 < P; p0 += kTile) {
-      const Eigen::Index p1 = std::min(P, p0 + kTile), np = p1 - p0;
-      for (Eigen::Index q = 0; q < nb; ++q) {
-        const S* qr = Qs.data() + (i0 + q) * d;
-        S tmax = S(-std::numeric_limits<double>::infinity());
-        for (Eigen::Index p = 0; p < np; ++p) {
-          const S* kr = KK.data() + (p0 + p) * d;
-          S v = S(0);
-          for (Eigen::Index l = 0; l < d; ++l) v += qr[l] * kr[l];
-          s[p] = v;
-          if (v > tmax) tmax = v;
-        }
-        c.madd += static_cast<long long>(np) * d;
-        S* a = acc.data() + q * d;
-        if (map == ScoreMap::exp_shifted) {
-          if (tmax > mx[q]) {  // rescale the accumulators to the new maximum
-            if (p0 > 0) {
-              const S f = exp(mx[q] - tmax);
-              for (Eigen::Index l = 0; l < d; ++l) a[l] *= f;
-              den[q] *= f;
+    Mat<S> QP(nb, d), Sc(nb, n), Num(nb, d);
+    Mat<S> acc = Mat<S>::Zero(nb, d);
+    Vec<S> den = Vec<S>::Zero(nb), mx = Vec<S>::Constant(nb, S(ninf));
+    for (Eigen::Index p = 0; p < P; ++p) {
+      if (m >= 2) {
+        QP = Qs.middleRows(i0, nb) * KP.row(p).asDiagonal();
+        c.madd += static_cast<long long>(nb) * d;
+      } else {
+        QP = Qs.middleRows(i0, nb);
+      }
+      Sc.noalias() = QP * KLt;
+      c.madd += static_cast<long long>(nb) * n * d;
+      if (map == ScoreMap::exp_shifted) {
+        for (Eigen::Index q = 0; q < nb; ++q) {
+          const S tmax = Sc.row(q).maxCoeff();
+          if (tmax > mx(q)) {  // rescale the accumulators to the new maximum
+            if (p > 0) {
+              using std::exp;
+              const S f = exp(S(mx(q) - tmax));
+              acc.row(q) *= f;
+              den(q) *= f;
               c.exps += 1;
               c.madd += d + 1;
             }
-            mx[q] = tmax;
+            mx(q) = tmax;
           }
-          for (Eigen::Index p = 0; p < np; ++p) s[p] = exp(s[p] - mx[q]);
-          c.exps += np;
-        } else {
-          for (Eigen::Index p = 0; p < np; ++p) s[p] = taylor_exp(s[p], g);
-          c.madd += static_cast<long long>(np) * 2 * g;  // g (multiply, divide) pairs and g adds, counted 2g
         }
-        for (Eigen::Index p = 0; p < np; ++p) {
-          const S* vr = VV.data() + (p0 + p) * d;
-          const S w = s[p];
-          for (Eigen::Index l = 0; l < d; ++l) a[l] += w * vr[l];
-          den[q] += w;
-        }
-        c.madd += static_cast<long long>(np) * (d + 1);
+        Sc = (Sc.array().colwise() - mx.array()).exp().matrix();
+        c.exps += static_cast<long long>(nb) * n;
+      } else {
+        Sc = Sc.unaryExpr([g](const S& v) { return taylor_exp(v, g); });
+        c.madd += static_cast<long long>(nb) * n * 2 * g;  // g (multiply, divide) pairs and g adds, counted 2g
+      }
+      den += Sc.rowwise().sum();
+      Num.noalias() = Sc * VL;
+      c.madd += static_cast<long long>(nb) * n * (d + 1);
+      if (m >= 2) {
+        acc += Num * VP.row(p).asDiagonal();
+        c.madd += static_cast<long long>(nb) * d;
+      } else {
+        acc += Num;
       }
     }
     for (Eigen::Index q = 0; q < nb; ++q) {
-      for (Eigen::Index l = 0; l < d; ++l) out(i0 + q, l) = acc[q * d + l] / den[q];
+      for (Eigen::Index l = 0; l < d; ++l) out(i0 + q, l) = acc(q, l) / den(q);
       c.madd += d;
     }
     slot[static_cast<size_t>(b)] = c;
@@ -342,6 +354,91 @@ FactoredResult<S> tensor_attention_factored(const Mat<S>& Q, const std::vector<M
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index l = 0; l < d; ++l) res.out(i, l) = num(i, l) / res.den(i);
   c.madd += static_cast<long long>(n) * d;
+  if (ops) *ops += c;
+  return res;
+}
+
+// Every degree 0..mi.g of the factored evaluation in one pass, streaming over rows (no n x r
+// feature matrix is stored). The graded order makes the multi-indices of degree <= g the first
+// r_g = C(d+g, d) entries of `mi`, so the degree-g result is the prefix sum of the degree-mi.g one:
+// key features are built one row at a time (r scalars) and accumulated into W_k = U_{k+1}^T V_k and
+// w_k = U_{k+1}^T 1 (row order j = 0..n-1, as tensor_attention_factored does); each query row's
+// numerator and denominator are accumulated over the multi-indices in order and read off at every
+// r_g. Results are bit-identical to tensor_attention_factored(Q, K, V, multi_indices(d, g)) for
+// every g (same operations in the same order). Memory: 2 r (d + 1) + 2 r scalars (r = mi.size()),
+// e.g. 106 MB in double at d = 8, g = 16 (r = 735471), independent of n.
+// Returns element g = result of degree g (out, den; rank = r_g), g = 0..G with G = mi.g, or
+// G = min(g_hi, mi.g) when g_hi >= 0 (only the prefix of `mi` up to degree G is used).
+template <class S>
+std::vector<FactoredResult<S>> tensor_attention_factored_all_degrees(const Mat<S>& Q, const std::vector<Mat<S>>& K,
+                                                                     const std::vector<Mat<S>>& V, const MultiIndexSet& mi,
+                                                                     OpCount* ops = nullptr, int g_hi = -1) {
+  detail::check_slots(Q.rows(), Q.cols(), K.size(), V.size(), Q.rows());
+  if (Q.cols() != mi.d) throw std::invalid_argument("tensor_attention_factored_all_degrees: column count differs from d");
+  const int G = g_hi < 0 ? mi.g : std::min(g_hi, mi.g);  // highest degree evaluated
+  std::vector<Eigen::Index> r_end(static_cast<size_t>(G) + 1, 0);  // r_g = number of indices of degree <= g
+  for (Eigen::Index a = 0; a < static_cast<Eigen::Index>(mi.size()) && mi.degree[a] <= G; ++a)
+    r_end[static_cast<size_t>(mi.degree[a])] = a + 1;
+  const Eigen::Index n = Q.rows(), d = Q.cols(), r = r_end[static_cast<size_t>(G)];
+  OpCount c;
+  std::vector<S> f(static_cast<size_t>(r));
+  std::vector<S> W, w, Wk, wk;  // W: r x d row-major
+  for (size_t k = 0; k < K.size(); ++k) {
+    const Mat<S>& X = K[k];
+    const Mat<S>& Vk = V[k];
+    Wk.assign(static_cast<size_t>(r * d), S(0));
+    wk.assign(static_cast<size_t>(r), S(0));
+    for (Eigen::Index j = 0; j < n; ++j) {
+      f[0] = S(1);
+      for (Eigen::Index a = 1; a < r; ++a) f[a] = f[mi.parent[a]] * X(j, mi.coord[a]);
+      for (Eigen::Index a = 0; a < r; ++a) {
+        const S u = f[a];
+        wk[a] += u;
+        S* row = Wk.data() + a * d;
+        for (Eigen::Index l = 0; l < d; ++l) row[l] += u * Vk(j, l);
+      }
+    }
+    c.madd += static_cast<long long>(n) * (r - 1) + static_cast<long long>(n) * r * (d + 1);
+    if (k == 0) {
+      W.swap(Wk);
+      w.swap(wk);
+    } else {
+      for (Eigen::Index a = 0; a < r; ++a) {
+        for (Eigen::Index l = 0; l < d; ++l) W[a * d + l] *= Wk[a * d + l];
+        w[a] *= wk[a];
+      }
+      c.madd += static_cast<long long>(r) * (d + 1);
+    }
+  }
+  std::vector<FactoredResult<S>> res(static_cast<size_t>(G) + 1);
+  for (int g = 0; g <= G; ++g) {
+    res[g].rank = r_end[static_cast<size_t>(g)];
+    res[g].den = Vec<S>::Zero(n);
+    res[g].out.resize(n, d);
+  }
+  std::vector<S> coef(static_cast<size_t>(r), S(1));  // 1 / (d a[coord]) per entry
+  for (Eigen::Index a = 1; a < r; ++a) coef[a] = S(1) / (S(mi.d) * S(mi.alpha[a][mi.coord[a]]));
+  std::vector<S> num(static_cast<size_t>(d));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    f[0] = S(1);
+    for (Eigen::Index a = 1; a < r; ++a) f[a] = f[mi.parent[a]] * (Q(i, mi.coord[a]) * coef[a]);
+    S den = S(0);
+    std::fill(num.begin(), num.end(), S(0));
+    int g = 0;
+    for (Eigen::Index a = 0; a < r; ++a) {
+      const S u = f[a];
+      den += u * w[a];
+      const S* row = W.data() + a * d;
+      for (Eigen::Index l = 0; l < d; ++l) num[l] += u * row[l];
+      while (g <= G && a + 1 == r_end[static_cast<size_t>(g)]) {
+        res[g].den(i) = den;
+        for (Eigen::Index l = 0; l < d; ++l) res[g].out(i, l) = num[l] / den;
+        ++g;
+      }
+    }
+  }
+  c.madd += 2 * static_cast<long long>(n) * (r - 1) + static_cast<long long>(n) * r * (d + 1) +
+            static_cast<long long>(n) * d * (G + 1);
   if (ops) *ops += c;
   return res;
 }

@@ -129,8 +129,14 @@ TEST_CASE("naive tensor attention equals the explicit n x n^{t-1} computation (t
     const double nn = n, d = 3;
     double pre = 0;
     for (int k = 2; k <= t - 1; ++k) pre += std::pow(nn, k) * d;
-    // n^{t-1} <= 256 pairs: one tile, no rescale; counts equal the model exactly.
-    if (std::pow(nn, t - 1) <= 256) CHECK(double(ops.total()) == std::pow(nn, t) * (2 * d + 2) + 2 * pre + 2 * nn * d);
+    // Counts equal the model plus the online-maximum rescales (1 exp + d + 1 per rescale; at most one
+    // per query and tile of n pairs after the first, none for t = 2: a single tile).
+    const double model = std::pow(nn, t) * (2 * d + 2) + 2 * pre + 2 * nn * d;
+    const double rescales = double(ops.exps) - std::pow(nn, t);
+    CHECK(rescales >= 0);
+    CHECK(rescales <= nn * (std::pow(nn, t - 2) - 1));
+    CHECK(double(ops.total()) == model + rescales * (d + 2));
+    if (t == 2) CHECK(rescales == 0);
     // Materialised polynomial path against brute force.
     const MatrixXd pm = tensor_attention_poly_materialized<double>(in.Q, in.K, in.V, 5);
     CHECK((pm - brute(in, 5)).cwiseAbs().maxCoeff() < 1e-13);
@@ -139,12 +145,20 @@ TEST_CASE("naive tensor attention equals the explicit n x n^{t-1} computation (t
 
 TEST_CASE("naive kernel: huge scores are safe, tiles > 1, thread count independent") {
   PhiloxStream g(9, 0);
-  TensorInputs in = tensor_inputs_uniform(20, 4, 3, 1.0, g);  // 400 pairs: two tiles
+  TensorInputs in = tensor_inputs_uniform(40, 4, 3, 1.0, g);  // 1600 pairs: 40 tiles, two query blocks
   in.Q *= 300.0;                                               // scores up to ~300: exp would overflow unshifted
   const MatrixXd a = tensor_attention_naive<double>(in.Q, in.K, in.V, nullptr, 1);
   const MatrixXd b = tensor_attention_naive<double>(in.Q, in.K, in.V, nullptr, 2);
   CHECK(a.allFinite());
   CHECK((a - b).cwiseAbs().maxCoeff() == 0);
+  // Float: the same blocks, bit-identical for 1 and 2 threads, close to the double result.
+  const Mat<float> Qf = in.Q.cast<float>();
+  const std::vector<Mat<float>> Kf{in.K[0].cast<float>(), in.K[1].cast<float>()},
+      Vf{in.V[0].cast<float>(), in.V[1].cast<float>()};
+  const Mat<float> af = tensor_attention_naive<float>(Qf, Kf, Vf, nullptr, 1);
+  const Mat<float> bf = tensor_attention_naive<float>(Qf, Kf, Vf, nullptr, 2);
+  CHECK((af.array() == bf.array()).all());
+  CHECK((af.cast<double>() - a).cwiseAbs().maxCoeff() < 1e-3);
   // Against a shifted explicit reference.
   MatrixXd S = tensor_scores<double>(in.Q, in.K);
   for (int i = 0; i < S.rows(); ++i) S.row(i).array() -= S.row(i).maxCoeff();
@@ -181,6 +195,29 @@ TEST_CASE("factored path equals materialised polynomial attention; low-rank mate
       for (int k = 0; k < t - 1; ++k) swap[k] = t - 2 - k;
       const auto s = tensor_attention_factored<double>(in.Q, in.K, in.V, mi, nullptr, swap);
       CHECK((s.out - pm).cwiseAbs().maxCoeff() > 1e-3);
+    }
+  }
+}
+
+TEST_CASE("all degrees in one pass: bit-identical to the factored path at every degree") {
+  for (int t : {2, 3, 4}) {
+    PhiloxStream g(23, t);
+    const int n = t == 4 ? 6 : 9, d = 3, gmax = 6;
+    const TensorInputs in = tensor_inputs_uniform(n, d, t, 0.9, g);
+    const MultiIndexSet big = multi_indices(d, gmax);
+    const auto all = tensor_attention_factored_all_degrees<double>(in.Q, in.K, in.V, big);
+    REQUIRE(all.size() == size_t(gmax + 1));
+    for (int deg = 0; deg <= gmax; ++deg) {
+      INFO("t = " << t << ", g = " << deg);
+      const MultiIndexSet mi = multi_indices(d, deg);
+      // The degree-g set is a prefix of the degree-gmax set (graded order).
+      for (size_t a = 0; a < mi.size(); ++a) CHECK(mi.alpha[a] == big.alpha[a]);
+      const auto one = tensor_attention_factored<double>(in.Q, in.K, in.V, mi);
+      CHECK(all[deg].rank == Eigen::Index(binom(d + deg, d)));
+      CHECK(all[deg].rank == one.rank);
+      CHECK((all[deg].out.array() == one.out.array()).all());
+      CHECK((all[deg].den.array() == one.den.array()).all());
+      CHECK((all[deg].out - brute(in, deg)).cwiseAbs().maxCoeff() < 1e-13);
     }
   }
 }
