@@ -69,6 +69,37 @@ void BM_train_step(benchmark::State& st) {
 }
 BENCHMARK(BM_train_step)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Unit(benchmark::kMicrosecond);
 
+// One Adam step without drawing the batch (loss_and_grad with a Workspace + Adam), factored
+// softmax, at the points of the speed comparison with PyTorch (one thread):
+// B=64 n=16 d=8 H=1, B=256 n=50 d=10 H=4, B=1024 n=128 d=64 H=8, and the paper's B=256 n=40 d=5 H=4.
+void BM_adam_step(benchmark::State& st) {
+  const int B = int(st.range(0)), n = int(st.range(1)), d = int(st.range(2)), H = int(st.range(3));
+  RegressionTask t;
+  t.d = d, t.n = n, t.k = 1, t.s2 = 0.1;
+  PromptBatch b;
+  PhiloxStream rng(1, 1);
+  sample_regression_batch(t, B, rng, b);
+  AttentionModel m = AttentionModel::zeros(ScoreKind::softmax, true, H, t.D(), 1);
+  PhiloxStream ri(1, 0);
+  m.init_pytorch_default(ri);
+  AdamOptions ao;
+  ao.lr = 1e-3;
+  Adam adam(ao);
+  std::vector<MatrixXd> g;
+  Workspace ws;
+  const auto params = m.block_ptrs();
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(loss_and_grad(m, b, &g, {}, &ws));
+    adam.step(params, g);
+  }
+}
+BENCHMARK(BM_adam_step)
+    ->Args({64, 16, 8, 1})
+    ->Args({256, 50, 10, 4})
+    ->Args({1024, 128, 64, 8})
+    ->Args({256, 40, 5, 4})
+    ->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -64,9 +64,10 @@ struct BackwardOptions {
   bool drop_softmax_mean = false;
 };
 
-// Reusable buffers (avoid allocations in the training loop).
+// Reusable buffers: with one Workspace per loop, a training step allocates nothing after the
+// first (shapes as in core/src/training.cpp).
 struct Workspace {
-  MatrixXd U, dU, S, P, V, dV, dP, F;
+  MatrixXd KQall, OVall, ZT, U, P, V, F, G, dOV, dV, dU, dS, dKQ;
 };
 
 // Predictions F (k x B) of the model on a batch.
@@ -107,7 +108,8 @@ struct RegressionTask {
   std::vector<std::vector<int>> supports;  // k lists of 0-based coordinates, or empty
   int D() const { return d + k; }
 };
-// Fills `out` with B prompts drawn from `rng` (draw order: per prompt beta, x_1..x_n, x_q, noise).
+// Fills `out` with B prompts drawn from `rng` with one PhiloxStream::fill_normal call (order per
+// prompt: beta, x_1..x_n, x_q, noise of the n + 1 labels).
 void sample_regression_batch(const RegressionTask& task, int B, PhiloxStream& rng, PromptBatch& out);
 // Symmetric square root of a symmetric positive semi-definite matrix.
 MatrixXd symmetric_sqrt(const MatrixXd& S);
@@ -122,6 +124,9 @@ struct TrainConfig {
   long checkpoint_every = 0;      // steps between checkpoints (0: only at the end)
   long stop_after = -1;           // stop (after checkpointing) once this many steps are done; -1: run all
   long snapshot_every = 0;        // 0: no snapshots
+  // When set, called instead of writing checkpoint_path (every checkpoint_every steps and at the
+  // end): the caller writes checkpoint_bytes(state, its metadata) with its own atomic writer.
+  std::function<void(const struct TrainState&)> checkpoint_sink;
 };
 // batch(t, out): the batch of step t (0-based); it must depend on t only, so that a resumed
 // run draws the same batches. snapshot(t, model): called after steps t with t % snapshot_every
@@ -141,5 +146,11 @@ long train(TrainState& st, const TrainConfig& cfg, const std::function<void(long
 // std::runtime_error on a corrupt or mismatched file.
 void save_checkpoint(const std::string& path, const TrainState& st);
 bool load_checkpoint(const std::string& path, TrainState& st);
+// The same checkpoint as bytes, headed by `meta` (what the state was computed from: mode, seed,
+// recipe parameters; the step is in the state). restore_checkpoint_bytes returns false and
+// leaves `st` unchanged when the stored metadata differs from `meta` (a stale checkpoint is
+// ignored); throws std::runtime_error on a corrupt or mismatched-shape checkpoint.
+std::string checkpoint_bytes(const TrainState& st, const std::string& meta = "");
+bool restore_checkpoint_bytes(const std::string& bytes, const std::string& meta, TrainState& st);
 
 }  // namespace attnlab::core

@@ -108,95 +108,118 @@ void check_shapes(const AttentionModel& m, const PromptBatch& b) {
 void merged(const AttentionModel& m, MatrixXd& KQall, MatrixXd& OVall) {
   KQall.resize(Eigen::Index(m.H) * m.D, m.D);
   OVall.resize(m.k, Eigen::Index(m.H) * m.D);
+  const double rs = 1.0 / std::sqrt(double(m.D));
   for (int h = 0; h < m.H; ++h) {
-    KQall.middleRows(Eigen::Index(h) * m.D, m.D) = m.KQ(h);
-    OVall.middleCols(Eigen::Index(h) * m.D, m.D) = m.OV(h);
+    auto KQ = KQall.middleRows(Eigen::Index(h) * m.D, m.D);
+    auto OV = OVall.middleCols(Eigen::Index(h) * m.D, m.D);
+    if (!m.factored) {
+      KQ = m.blocks[h];
+      OV = m.blocks[m.H + h];
+    } else {
+      KQ.noalias() = rs * m.blocks[m.H + h].transpose() * m.blocks[h];
+      OV.noalias() = m.blocks[3 * m.H + h] * m.blocks[2 * m.H + h];
+    }
   }
 }
 
-// Column-wise softmax in place (max subtracted).
-void softmax_cols(MatrixXd& S) {
-  for (Eigen::Index c = 0; c < S.cols(); ++c) {
-    const double mx = S.col(c).maxCoeff();
-    S.col(c) = (S.col(c).array() - mx).exp();
-    S.col(c) /= S.col(c).sum();
-  }
+// Per-prompt products. Layout: ZT ((B n) x D) holds the tokens as rows, so prompt b's block
+// ZT_b = ZT.middleRows(b n, n) is n x D with columns contiguous over tokens (vectorised along n).
+// Small shapes use Eigen's coefficient-based (lazy) products, which do not pack; large ones GEMM.
+template <class Dst, class L, class R> inline void prod(Dst&& dst, const L& l, const R& r, bool lazy) {
+  if (lazy)
+    dst.noalias() = l.lazyProduct(r);
+  else
+    dst.noalias() = l * r;
 }
 
-// Shared forward: fills Vbig ((H D) x B) and F (k x B); keeps P per prompt if `Pall` given.
-void forward_impl(const AttentionModel& m, const PromptBatch& b, const MatrixXd& KQall, const MatrixXd& OVall,
-                  MatrixXd& Vbig, MatrixXd& F, std::vector<MatrixXd>* Pall) {
-  const int H = m.H, D = m.D, n = b.n;
-  const MatrixXd Ubig = KQall * b.Zq;  // (H D) x B
-  Vbig.resize(Eigen::Index(H) * D, b.B);
-  MatrixXd S(n, H);
-  if (Pall) Pall->resize(b.B);
-  for (int j = 0; j < b.B; ++j) {
-    const auto Zb = b.Z.middleCols(Eigen::Index(j) * n, n);
-    Eigen::Map<const MatrixXd> Ub(Ubig.col(j).data(), D, H);
-    S.noalias() = Zb.transpose() * Ub;
-    if (m.kind == ScoreKind::softmax) softmax_cols(S);
-    Eigen::Map<MatrixXd> Vb(Vbig.col(j).data(), D, H);
-    Vb.noalias() = Zb * S;
-    if (Pall) (*Pall)[j] = S;
+inline bool use_lazy(int D, int H, int n) { return D * H <= 64 && n <= 256; }
+
+// Forward on the batch: fills ws.U ((H D) x B), ws.P (n x (B H): P_b = columns [b H, (b+1) H)),
+// ws.V ((H D) x B), ws.F (k x B).
+void forward_impl(const AttentionModel& m, const PromptBatch& b, Workspace& ws) {
+  const int H = m.H, D = m.D, n = b.n, B = b.B;
+  const bool lazy = use_lazy(D, H, n);
+  ws.ZT = b.Z.transpose();
+  ws.U.noalias() = ws.KQall * b.Zq;  // (H D) x B
+  ws.P.resize(n, Eigen::Index(B) * H);
+  ws.V.resize(Eigen::Index(H) * D, B);
+  const bool soft = m.kind == ScoreKind::softmax;
+  for (int j = 0; j < B; ++j) {
+    const auto ZTb = ws.ZT.middleRows(Eigen::Index(j) * n, n);
+    Eigen::Map<const MatrixXd> Ub(ws.U.col(j).data(), D, H);
+    auto Pb = ws.P.middleCols(Eigen::Index(j) * H, H);
+    prod(Pb, ZTb, Ub, lazy);
+    if (soft) {
+      for (int h = 0; h < H; ++h) {
+        auto c = Pb.col(h);
+        const double mx = c.maxCoeff();
+        c = (c.array() - mx).exp();
+        c *= 1.0 / c.sum();
+      }
+    }
+    Eigen::Map<MatrixXd> Vb(ws.V.col(j).data(), D, H);
+    prod(Vb, ZTb.transpose(), Pb, lazy);
   }
-  F.noalias() = OVall * Vbig;
+  ws.F.noalias() = ws.OVall * ws.V;
 }
 
 }  // namespace
 
 MatrixXd forward(const AttentionModel& m, const PromptBatch& b, Workspace* ws) {
-  (void)ws;
   check_shapes(m, b);
-  MatrixXd KQall, OVall, Vbig, F;
-  merged(m, KQall, OVall);
-  forward_impl(m, b, KQall, OVall, Vbig, F, nullptr);
-  return F;
+  Workspace local;
+  Workspace& w = ws ? *ws : local;
+  merged(m, w.KQall, w.OVall);
+  forward_impl(m, b, w);
+  return w.F;
 }
 
 double loss_and_grad(const AttentionModel& m, const PromptBatch& b, std::vector<MatrixXd>* grads,
                      const BackwardOptions& opt, Workspace* ws) {
-  (void)ws;
   check_shapes(m, b);
+  Workspace local;
+  Workspace& w = ws ? *ws : local;
   const int H = m.H, D = m.D, n = b.n, B = b.B;
-  MatrixXd KQall, OVall, Vbig, F;
-  merged(m, KQall, OVall);
-  std::vector<MatrixXd> Pall;
-  forward_impl(m, b, KQall, OVall, Vbig, F, grads ? &Pall : nullptr);
-  const MatrixXd R = F - b.Y;
-  const double loss = R.squaredNorm() / B;
+  merged(m, w.KQall, w.OVall);
+  forward_impl(m, b, w);
+  w.G = w.F - b.Y;
+  const double loss = w.G.squaredNorm() / B;
   if (!grads) return loss;
 
-  const MatrixXd G = (2.0 / B) * R;                    // k x B
-  const MatrixXd dOVall = G * Vbig.transpose();        // k x (H D)
-  const MatrixXd dVbig = OVall.transpose() * G;        // (H D) x B
-  MatrixXd dUbig(Eigen::Index(H) * D, B);
-  MatrixXd dP(n, H), dS(n, H);
+  w.G *= 2.0 / B;                                 // k x B
+  w.dOV.noalias() = w.G * w.V.transpose();        // k x (H D)
+  w.dV.noalias() = w.OVall.transpose() * w.G;     // (H D) x B
+  w.dU.resize(Eigen::Index(H) * D, B);
+  w.dS.resize(n, H);
+  const bool lazy = use_lazy(D, H, n);
+  const bool soft = m.kind == ScoreKind::softmax;
   for (int j = 0; j < B; ++j) {
-    const auto Zb = b.Z.middleCols(Eigen::Index(j) * n, n);
-    Eigen::Map<const MatrixXd> dVb(dVbig.col(j).data(), D, H);
-    dP.noalias() = Zb.transpose() * dVb;
-    const MatrixXd& P = Pall[j];
-    if (m.kind == ScoreKind::softmax) {
-      if (opt.drop_softmax_mean) {
-        dS = P.cwiseProduct(dP);
-      } else {
-        const Eigen::RowVectorXd mean = P.cwiseProduct(dP).colwise().sum();
-        dS = P.cwiseProduct(dP - mean.replicate(n, 1));
+    const auto ZTb = w.ZT.middleRows(Eigen::Index(j) * n, n);
+    Eigen::Map<const MatrixXd> dVb(w.dV.col(j).data(), D, H);
+    prod(w.dS, ZTb, dVb, lazy);  // dP (n x H)
+    if (soft) {
+      const auto Pb = w.P.middleCols(Eigen::Index(j) * H, H);
+      for (int h = 0; h < H; ++h) {
+        auto c = w.dS.col(h);
+        const auto p = Pb.col(h);
+        if (opt.drop_softmax_mean) {
+          c = c.cwiseProduct(p);
+        } else {
+          const double mean = p.dot(c);
+          c.array() = p.array() * (c.array() - mean);
+        }
       }
-    } else {
-      dS = dP;
     }
-    Eigen::Map<MatrixXd> dUb(dUbig.col(j).data(), D, H);
-    dUb.noalias() = Zb * dS;
+    Eigen::Map<MatrixXd> dUb(w.dU.col(j).data(), D, H);
+    prod(dUb, ZTb.transpose(), w.dS, lazy);
   }
-  const MatrixXd dKQall = dUbig * b.Zq.transpose();  // (H D) x D
+  w.dKQ.noalias() = w.dU * b.Zq.transpose();  // (H D) x D
 
   grads->resize(m.blocks.size());
   const double rs = 1.0 / std::sqrt(double(D));
   for (int h = 0; h < H; ++h) {
-    const auto dKQ = dKQall.middleRows(Eigen::Index(h) * D, D);
-    const auto dOV = dOVall.middleCols(Eigen::Index(h) * D, D);
+    const auto dKQ = w.dKQ.middleRows(Eigen::Index(h) * D, D);
+    const auto dOV = w.dOV.middleCols(Eigen::Index(h) * D, D);
     if (!m.factored) {
       (*grads)[h] = dKQ;
       (*grads)[H + h] = dOV;
@@ -205,10 +228,10 @@ double loss_and_grad(const AttentionModel& m, const PromptBatch& b, std::vector<
       const MatrixXd& WK = m.blocks[H + h];
       const MatrixXd& WV = m.blocks[2 * H + h];
       const MatrixXd& WO = m.blocks[3 * H + h];
-      (*grads)[h] = rs * WK * dKQ;
-      (*grads)[H + h] = rs * WQ * dKQ.transpose();
-      (*grads)[2 * H + h] = WO.transpose() * dOV;
-      (*grads)[3 * H + h] = dOV * WV.transpose();
+      (*grads)[h].noalias() = rs * WK * dKQ;
+      (*grads)[H + h].noalias() = rs * WQ * dKQ.transpose();
+      (*grads)[2 * H + h].noalias() = WO.transpose() * dOV;
+      (*grads)[3 * H + h].noalias() = dOV * WV.transpose();
     }
   }
   return loss;
@@ -262,48 +285,62 @@ void sample_regression_batch(const RegressionTask& t, int B, PhiloxStream& rng, 
   out.resize(B, n, D, k);
   const double sn = std::sqrt(t.s2);
   const bool aniso = t.sqrt_sigma.size() > 0;
-  MatrixXd beta = MatrixXd::Zero(d, k);
-  MatrixXd X(d, n + 1), Gm(d, n + 1);
+  // Normals per prompt, in this order: beta (support sizes), covariates x_1..x_n, x_q (column-major
+  // d x (n + 1)), noise (k x (n + 1), column-major). All drawn at once (PhiloxStream::fill_normal).
+  int nbeta = 0;
+  for (int q = 0; q < k; ++q)
+    nbeta += (t.supports.empty() || t.supports[q].empty()) ? d : int(t.supports[q].size());
+  const long per = long(nbeta) + long(d) * (n + 1) + long(k) * (n + 1);
+  thread_local std::vector<double> buf;
+  thread_local MatrixXd X, beta, Yc;
+  buf.resize(size_t(per) * size_t(B));
+  rng.fill_normal(buf.data(), buf.size());
+  beta.setZero(d, k);
   for (int j = 0; j < B; ++j) {
-    beta.setZero();
+    const double* p = buf.data() + size_t(per) * size_t(j);
     for (int q = 0; q < k; ++q) {
       if (t.supports.empty() || t.supports[q].empty()) {
         const double sc = 1.0 / std::sqrt(double(d));
-        for (int c = 0; c < d; ++c) beta(c, q) = sc * rng.normal();
+        for (int c = 0; c < d; ++c) beta(c, q) = sc * *p++;
       } else {
         const double sc = 1.0 / std::sqrt(double(t.supports[q].size()));
-        for (int c : t.supports[q]) beta(c, q) = sc * rng.normal();
+        for (int c : t.supports[q]) beta(c, q) = sc * *p++;
       }
     }
-    for (int c = 0; c < n + 1; ++c)
-      for (int r = 0; r < d; ++r) Gm(r, c) = rng.normal();
-    if (aniso)
-      X.noalias() = t.sqrt_sigma * Gm;
-    else
-      X = Gm;
-    const MatrixXd Yc = beta.transpose() * X;  // k x (n + 1)
+    Eigen::Map<const MatrixXd> G(p, d, n + 1);
+    p += long(d) * (n + 1);
+    Eigen::Map<const MatrixXd> E(p, k, n + 1);
     auto Zb = out.Z.middleCols(Eigen::Index(j) * n, n);
-    Zb.topRows(d) = X.leftCols(n);
-    for (int c = 0; c < n; ++c)
-      for (int q = 0; q < k; ++q) Zb(d + q, c) = Yc(q, c) + sn * rng.normal();
-    out.Zq.col(j).head(d) = X.col(n);
+    if (aniso) {
+      X.noalias() = t.sqrt_sigma * G;
+      Zb.topRows(d) = X.leftCols(n);
+      out.Zq.col(j).head(d) = X.col(n);
+      Yc.noalias() = beta.transpose() * X;  // k x (n + 1)
+    } else {
+      Zb.topRows(d) = G.leftCols(n);
+      out.Zq.col(j).head(d) = G.col(n);
+      Yc.noalias() = beta.transpose() * G;
+    }
+    Yc += sn * E;
+    Zb.bottomRows(k) = Yc.leftCols(n);
     out.Zq.col(j).tail(k).setZero();
-    for (int q = 0; q < k; ++q) out.Y(q, j) = Yc(q, n) + sn * rng.normal();
+    out.Y.col(j) = Yc.col(n);
   }
 }
 
 long train(TrainState& st, const TrainConfig& cfg, const std::function<void(long, PromptBatch&)>& batch,
            const std::function<void(long, const AttentionModel&)>& snapshot) {
   if (cfg.adam && st.adam.steps() == 0 && st.adam.first_moments().empty()) st.adam = Adam(cfg.adam_opt);
-  if (!cfg.checkpoint_path.empty()) load_checkpoint(cfg.checkpoint_path, st);
+  if (!cfg.checkpoint_path.empty() && !cfg.checkpoint_sink) load_checkpoint(cfg.checkpoint_path, st);
   PromptBatch b;
+  Workspace ws;
   std::vector<MatrixXd> g;
   const auto ptrs = st.model.block_ptrs();
   long done_here = 0;
   while (st.step < cfg.steps) {
     if (cfg.stop_after >= 0 && st.step >= cfg.stop_after) break;
     batch(st.step, b);
-    const double L = loss_and_grad(st.model, b, &g);
+    const double L = loss_and_grad(st.model, b, &g, {}, &ws);
     st.losses.push_back(L);
     const double lr = cfg.schedule.lr(st.step);
     if (cfg.adam) {
@@ -316,16 +353,25 @@ long train(TrainState& st, const TrainConfig& cfg, const std::function<void(long
     ++done_here;
     if (snapshot && (st.step == 1 || (cfg.snapshot_every > 0 && st.step % cfg.snapshot_every == 0)))
       snapshot(st.step, st.model);
-    if (!cfg.checkpoint_path.empty() && cfg.checkpoint_every > 0 && st.step % cfg.checkpoint_every == 0)
+    if (cfg.checkpoint_every > 0 && st.step % cfg.checkpoint_every == 0) {
+      if (cfg.checkpoint_sink)
+        cfg.checkpoint_sink(st);
+      else if (!cfg.checkpoint_path.empty())
+        save_checkpoint(cfg.checkpoint_path, st);
+    }
+  }
+  if (done_here > 0) {
+    if (cfg.checkpoint_sink)
+      cfg.checkpoint_sink(st);
+    else if (!cfg.checkpoint_path.empty())
       save_checkpoint(cfg.checkpoint_path, st);
   }
-  if (!cfg.checkpoint_path.empty() && done_here > 0) save_checkpoint(cfg.checkpoint_path, st);
   return st.step;
 }
 
 namespace {
 
-constexpr char kMagic[8] = {'A', 'T', 'L', 'C', 'K', 'P', 'T', '1'};
+constexpr char kMagic[8] = {'A', 'T', 'L', 'C', 'K', 'P', 'T', '2'};
 
 void put_i64(std::string& s, long long v) { s.append(reinterpret_cast<const char*>(&v), sizeof v); }
 void put_mat(std::string& s, const MatrixXd& m) {
@@ -358,8 +404,10 @@ struct Reader {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const TrainState& st) {
+std::string checkpoint_bytes(const TrainState& st, const std::string& meta) {
   std::string s(kMagic, 8);
+  put_i64(s, static_cast<long long>(meta.size()));
+  s += meta;
   const AttentionModel& m = st.model;
   put_i64(s, m.kind == ScoreKind::softmax ? 0 : 1);
   put_i64(s, m.factored ? 1 : 0);
@@ -377,6 +425,52 @@ void save_checkpoint(const std::string& path, const TrainState& st) {
     put_mat(s, M1[q]);
     put_mat(s, M2[q]);
   }
+  return s;
+}
+
+bool restore_checkpoint_bytes(const std::string& s, const std::string& meta, TrainState& st) {
+  if (s.size() < 8 || std::memcmp(s.data(), kMagic, 8) != 0) throw std::runtime_error("not a checkpoint");
+  Reader rd{s, 8};
+  const long long ml = rd.i64();
+  if (ml < 0 || size_t(ml) > s.size() - rd.o) throw std::runtime_error("checkpoint corrupt");
+  if (s.compare(rd.o, size_t(ml), meta) != 0 || size_t(ml) != meta.size()) return false;
+  rd.o += size_t(ml);
+  AttentionModel m;
+  m.kind = rd.i64() == 0 ? ScoreKind::softmax : ScoreKind::linear;
+  m.factored = rd.i64() != 0;
+  m.H = int(rd.i64());
+  m.D = int(rd.i64());
+  m.k = int(rd.i64());
+  const long step = long(rd.i64());
+  const long long nb = rd.i64();
+  if (nb < 0 || nb > 4096) throw std::runtime_error("checkpoint corrupt");
+  for (long long q = 0; q < nb; ++q) m.blocks.push_back(rd.mat());
+  const AttentionModel& cur = st.model;
+  if (!cur.blocks.empty()) {
+    if (cur.kind != m.kind || cur.factored != m.factored || cur.H != m.H || cur.D != m.D || cur.k != m.k ||
+        cur.blocks.size() != m.blocks.size())
+      throw std::runtime_error("checkpoint holds a different model shape");
+    for (size_t q = 0; q < m.blocks.size(); ++q)
+      if (cur.blocks[q].rows() != m.blocks[q].rows() || cur.blocks[q].cols() != m.blocks[q].cols())
+        throw std::runtime_error("checkpoint holds a different model shape");
+  }
+  const long t = long(rd.i64());
+  const long long na = rd.i64();
+  if (na < 0 || na > 4096) throw std::runtime_error("checkpoint corrupt");
+  std::vector<MatrixXd> M1, M2;
+  for (long long q = 0; q < na; ++q) {
+    M1.push_back(rd.mat());
+    M2.push_back(rd.mat());
+  }
+  if (rd.o != s.size()) throw std::runtime_error("checkpoint has trailing bytes");
+  st.model = std::move(m);
+  st.step = step;
+  st.adam.restore(t, std::move(M1), std::move(M2));
+  return true;
+}
+
+void save_checkpoint(const std::string& path, const TrainState& st) {
+  const std::string s = checkpoint_bytes(st);
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write checkpoint " + tmp);
@@ -401,37 +495,11 @@ bool load_checkpoint(const std::string& path, TrainState& st) {
   size_t r;
   while ((r = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, r);
   std::fclose(f);
-  if (s.size() < 8 || std::memcmp(s.data(), kMagic, 8) != 0) throw std::runtime_error("not a checkpoint: " + path);
-  Reader rd{s, 8};
-  AttentionModel m;
-  m.kind = rd.i64() == 0 ? ScoreKind::softmax : ScoreKind::linear;
-  m.factored = rd.i64() != 0;
-  m.H = int(rd.i64());
-  m.D = int(rd.i64());
-  m.k = int(rd.i64());
-  const long step = long(rd.i64());
-  const long long nb = rd.i64();
-  if (nb < 0 || nb > 4096) throw std::runtime_error("checkpoint corrupt");
-  for (long long q = 0; q < nb; ++q) m.blocks.push_back(rd.mat());
-  const AttentionModel& cur = st.model;
-  if (!cur.blocks.empty()) {
-    if (cur.kind != m.kind || cur.factored != m.factored || cur.H != m.H || cur.D != m.D || cur.k != m.k ||
-        cur.blocks.size() != m.blocks.size())
-      throw std::runtime_error("checkpoint " + path + " holds a different model shape");
+  try {
+    return restore_checkpoint_bytes(s, "", st);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(e.what()) + ": " + path);
   }
-  const long t = long(rd.i64());
-  const long long na = rd.i64();
-  if (na < 0 || na > 4096) throw std::runtime_error("checkpoint corrupt");
-  std::vector<MatrixXd> M1, M2;
-  for (long long q = 0; q < na; ++q) {
-    M1.push_back(rd.mat());
-    M2.push_back(rd.mat());
-  }
-  if (rd.o != s.size()) throw std::runtime_error("checkpoint has trailing bytes");
-  st.model = std::move(m);
-  st.step = step;
-  st.adam.restore(t, std::move(M1), std::move(M2));
-  return true;
 }
 
 }  // namespace attnlab::core

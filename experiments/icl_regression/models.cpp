@@ -1,9 +1,11 @@
 #include "experiments/icl_regression/models.hpp"
 
 #include "core/stats.hpp"
+#include "experiments/common/fsutil.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -15,6 +17,7 @@ namespace attnlab::exp::icl_regression {
 std::string Recipe::key() const {
   std::string k = fmt::format("{}/H{}/d{}/n{}/s2{}/rho{}/B{}/T{}/lr{}/snap{}", kind == core::ScoreKind::softmax ? "softmax" : "linear",
                                H, d, n, s2, rho, B, T, lr, snapshot_every);
+  if (paper) k += "/paper-adam";
   for (const auto& sup : supports) {
     k += "/S";
     for (int c : sup) k += fmt::format("{},", c);
@@ -44,6 +47,16 @@ Recipe quick_recipe(int H, double s2, double rho, core::ScoreKind kind) {
   return r;
 }
 
+Recipe paper_recipe(int H, long T, double s2, double rho) {
+  Recipe r = quick_recipe(H, s2, rho);
+  r.paper = true;
+  r.B = 256;
+  r.T = T;
+  r.lr = 1e-3;
+  r.snapshot_every = std::max<long>(1, T / 100);
+  return r;
+}
+
 Recipe multitask_recipe(int H) {
   Recipe r = quick_recipe(H);
   r.d = 6, r.n = 48;
@@ -61,20 +74,47 @@ struct Entry {
 std::mutex g_mu;
 std::map<std::string, std::shared_ptr<Entry>> g_cache;
 
-std::shared_ptr<Trained> train_one(const Recipe& r, int s, std::uint64_t run_seed) {
+std::shared_ptr<Trained> train_one(const Recipe& r, int s, std::uint64_t run_seed, const Checkpoints& ck) {
   const auto t0 = std::chrono::steady_clock::now();
   auto out = std::make_shared<Trained>();
   out->recipe = r;
   out->seed = s;
   const core::RegressionTask task = r.task();
   core::TrainState st;
-  st.model = core::AttentionModel::zeros(r.kind, false, r.H, task.D(), task.k);
+  st.model = core::AttentionModel::zeros(r.kind, r.paper, r.H, task.D(), task.k);
   core::PhiloxStream init(run_seed, core::stream_id(core::hash64(("icl_regression/init/" + r.key()).c_str()), s));
-  st.model.init_uniform(init, 0.01);
+  if (r.paper)
+    st.model.init_pytorch_default(init);
+  else
+    st.model.init_uniform(init, 0.01);
   core::TrainConfig cfg;
   cfg.steps = r.T;
-  cfg.schedule = {r.lr, {long(0.8 * double(r.T))}, 0.1};
+  if (r.paper) {
+    cfg.adam = true;
+    cfg.adam_opt.lr = r.lr;
+    st.adam = core::Adam(cfg.adam_opt);
+    cfg.schedule = {r.lr, {}, 1.0};
+  } else {
+    cfg.schedule = {r.lr, {long(0.8 * double(r.T))}, 0.1};
+  }
   cfg.snapshot_every = r.snapshot_every;
+  if (r.paper && !ck.dir.empty()) {
+    const std::string meta =
+        fmt::format("icl_regression checkpoint; mode={}; run_seed={}; seed={}; recipe={}", ck.mode, run_seed, s, r.key());
+    const auto path = ck.dir / fmt::format("{:016x}.ckpt", core::hash64(meta.c_str()));
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      try {
+        core::restore_checkpoint_bytes(fsutil::read_text(path), meta, st);  // false (ignored) when stale
+      } catch (const std::exception&) {
+        // unreadable or corrupt: train from scratch and overwrite it
+      }
+    }
+    cfg.checkpoint_every = ck.every;
+    cfg.checkpoint_sink = [path, meta](const core::TrainState& cur) {
+      fsutil::write_atomic(path, core::checkpoint_bytes(cur, meta));
+    };
+  }
   const std::uint64_t tag = core::hash64(("icl_regression/train/" + r.key()).c_str());
   auto batch = [&](long t, core::PromptBatch& b) {
     core::PhiloxStream rng(run_seed, core::stream_id(tag, (std::uint64_t(s) << 32) | std::uint64_t(t)));
@@ -114,16 +154,17 @@ std::shared_ptr<Entry> entry(const std::string& key) {
 
 }  // namespace
 
-std::shared_ptr<const Trained> trained(const Recipe& r, int s, std::uint64_t run_seed) {
+std::shared_ptr<const Trained> trained(const Recipe& r, int s, std::uint64_t run_seed, const Checkpoints& ck) {
   auto e = entry(fmt::format("{}#{}#{}", r.key(), s, run_seed));
-  std::call_once(e->once, [&] { e->value = train_one(r, s, run_seed); });
+  std::call_once(e->once, [&] { e->value = train_one(r, s, run_seed, ck); });
   return e->value;
 }
 
-void train_all(const std::vector<std::pair<Recipe, int>>& jobs, std::uint64_t run_seed, int threads) {
+void train_all(const std::vector<std::pair<Recipe, int>>& jobs, std::uint64_t run_seed, int threads,
+               const Checkpoints& ck) {
   const int J = int(jobs.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int j = 0; j < J; ++j) trained(jobs[j].first, jobs[j].second, run_seed);
+  for (int j = 0; j < J; ++j) trained(jobs[j].first, jobs[j].second, run_seed, ck);
 }
 
 std::vector<Risk> test_risk(const std::vector<const core::AttentionModel*>& models, const core::RegressionTask& task,

@@ -5,6 +5,7 @@
 #include "core/training.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,10 +21,14 @@ struct Recipe {
   int H = 4, d = 5, n = 40;
   double s2 = 0.1;
   double rho = 0;       // Sigma_ij = rho^|i-j| (0: isotropic)
+  bool paper = false;
   int B = 128;
   long T = 3000;
   double lr = 0.05;     // SGD lr (x 0.1 from step 0.8 T on)
   long snapshot_every = 30;  // KQ/OV snapshots for the dynamics figures (k = 1 only)
+  // Paper recipe (authors' code; full mode): factored, PyTorch-default init, Adam (lr, betas
+  // 0.9/0.999, eps 1e-8), constant lr, B = 256. Otherwise the quick recipe (merged, U(-0.01,
+  // 0.01), SGD, lr x 0.1 from 0.8 T).
   // Multi-task (claim 8): k tasks with the given 0-based supports (empty: one task on all d).
   std::vector<std::vector<int>> supports;
   std::string key() const;  // unique text key
@@ -32,6 +37,8 @@ struct Recipe {
 
 // Quick recipe for softmax (lr 0.05) and linear attention (lr 0.002).
 Recipe quick_recipe(int H, double s2 = 0.1, double rho = 0, core::ScoreKind kind = core::ScoreKind::softmax);
+// Paper recipe: factored, Adam lr 1e-3, B = 256, T steps (500 000 in the paper).
+Recipe paper_recipe(int H, long T, double s2 = 0.1, double rho = 0);
 // Claim 8's two overlapping tasks: d = 6, n = 48, S_1 = {1..4}, S_2 = {3..6} (1-based), quick recipe.
 Recipe multitask_recipe(int H);
 
@@ -49,11 +56,24 @@ struct Trained {
   double seconds = 0;
 };
 
+// Where long runs keep their checkpoints (Context::work_dir(); empty: none). A checkpoint of
+// (recipe, seed, run seed, mode) is written atomically (fsutil::write_atomic) every `every`
+// steps and at the end, to dir/<hash>.ckpt, headed by what it was computed from; a checkpoint
+// whose header differs is ignored. Only paper-recipe runs are checkpointed (quick ones take
+// seconds). The model, Adam moments and step are restored, so a resumed run is bit-identical
+// to an uninterrupted one (snapshots taken before the checkpoint are not kept).
+struct Checkpoints {
+  std::filesystem::path dir;
+  std::string mode;
+  long every = 10000;
+};
+
 // Trains (or returns from the cache) recipe r with training seed s under the run seed.
 // Batches: stream (hash("icl_regression/train/" + key), s << 32 | t); init: stream s of "init".
-std::shared_ptr<const Trained> trained(const Recipe& r, int s, std::uint64_t run_seed);
+std::shared_ptr<const Trained> trained(const Recipe& r, int s, std::uint64_t run_seed, const Checkpoints& ck = {});
 // Trains every (recipe, seed) pair not yet cached, OpenMP over pairs (each pair its own slot).
-void train_all(const std::vector<std::pair<Recipe, int>>& jobs, std::uint64_t run_seed, int threads);
+void train_all(const std::vector<std::pair<Recipe, int>>& jobs, std::uint64_t run_seed, int threads,
+               const Checkpoints& ck = {});
 
 struct Risk {
   double mean = 0, se = 0;

@@ -107,7 +107,7 @@ Claim multitask_superposition() {
       int_param("steps", "SGD steps T of the quick recipe", 3000, 3000, 10, 10000000),
       int_param("n_test", "test prompts per model", 100000, 200000, 1000, 100000000),
   };
-  c.figures = {"multitask_P"};
+  c.figures = {"multitask_P", "multitask_heads"};
   c.run = [](Context& ctx) {
     const int S = int(ctx.integer("seeds")), H = int(ctx.integer("heads"));
     Recipe main = multitask_recipe(H), ctrl = multitask_recipe(2);

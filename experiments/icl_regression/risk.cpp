@@ -72,16 +72,27 @@ Claim risk_matches_dgd() {
       int_param("n_test", "test prompts per model", 100000, 200000, 1000, 100000000),
       int_param("n_test_curve", "test prompts per point of the risk-vs-n figure", 10000, 100000, 100, 100000000),
       int_param("bayes_draws_curve", "Monte-Carlo draws of the Bayes risk per n of the figure", 2000, 20000, 10, 10000000),
+      int_param("paper", "1: train the judged models with the paper recipe (factored, Adam 1e-3, B = 256), 0: quick recipe",
+                0, 1, 0, 1),
+      int_param("paper_steps", "Adam steps of the paper recipe", 500000, 500000, 10, 10000000),
+      int_param("checkpoint_every", "steps between checkpoints of a paper-recipe run (under the run's checkpoints/)",
+                10000, 10000, 10, 10000000),
   };
-  c.figures = {"risk_vs_n"};
+  c.figures = {"risk_vs_n", "risk_vs_heads", "reduced_loss"};
   c.run = [](Context& ctx) {
     const int S = int(ctx.integer("seeds")), H = int(ctx.integer("heads"));
+    const bool paper = ctx.integer("paper") == 1;
     Recipe main = quick_recipe(H), single = quick_recipe(1);
     main.T = single.T = ctx.integer("steps");
+    if (paper) {
+      main = paper_recipe(H, ctx.integer("paper_steps"));
+      single = paper_recipe(1, ctx.integer("paper_steps"));
+    }
+    const Checkpoints ck{ctx.work_dir(), ctx.full() ? "full" : "quick", ctx.integer("checkpoint_every")};
     std::vector<std::pair<Recipe, int>> jobs;
     for (const Recipe& r : {main, single})
       for (int s = 0; s < S; ++s) jobs.push_back({r, s});
-    train_all(jobs, ctx.seed(), ctx.threads());
+    train_all(jobs, ctx.seed(), ctx.threads(), ck);
     std::vector<std::shared_ptr<const Trained>> runs;
     std::vector<const core::AttentionModel*> models;
     for (const Recipe& r : {main, single})
@@ -104,7 +115,7 @@ Claim risk_matches_dgd() {
       const double ratio = risk[i].finite ? risk[i].mean / rstar : std::nan("");
       (multi ? ratio_m : ratio_1).push_back(ratio);
       (multi ? dev_m : dev_1).push_back(std::abs(eta / estar - 1));
-      if (multi) worst_mean = std::max(worst_mean, risk[i].mean);
+      if (multi) worst_mean = risk[i].finite ? std::max(worst_mean, risk[i].mean) : std::nan("");
       t.row({multi ? "multi" : "single", runs[i]->recipe.H, runs[i]->seed, risk[i].mean, risk[i].se, rstar, ratio, eta,
              estar, eta / estar});
     }
@@ -124,6 +135,37 @@ Claim risk_matches_dgd() {
       const auto bayes = bayes_risk_mc(ctx, nt, d, s2, ctx.integer("bayes_draws_curve"), "bayes_n" + std::to_string(nt));
       tp.row({nt, th::r_dgd_opt(nt, d, s2), th::r_dgd(eta_mean, nt, d, s2), th::r_gd(eta_mean / n, nt, d, s2), red1,
               bayes.first, bayes.second});
+    }
+
+    // Figure data (reduced_loss.png, no criterion): the authors' reduced objective of a symmetric
+    // pair KQ = +-omega J, OV = +-mu e_D^T against its exact risk by Monte Carlo (test prompts).
+    {
+      auto& tr = ctx.csv("reduced_loss.csv", {"omega", "mu", "reduced", "exact_mc", "exact_se", "mu_star", "eta_pair_opt"});
+      std::vector<core::AttentionModel> pair;
+      std::vector<std::pair<double, double>> grid;
+      for (int i = 1; i <= 10; ++i)
+        for (int j = 1; j <= 12; ++j) {
+          const double om = 0.02 * i, mu = 0.5 * j;
+          core::AttentionModel m = core::AttentionModel::zeros(core::ScoreKind::softmax, false, 2, d + 1, 1);
+          m.blocks[0].topLeftCorner(d, d) = om * MatrixXd::Identity(d, d);
+          m.blocks[1].topLeftCorner(d, d) = -om * MatrixXd::Identity(d, d);
+          m.blocks[2](0, d) = mu;
+          m.blocks[3](0, d) = -mu;
+          pair.push_back(std::move(m));
+          grid.push_back({om, mu});
+        }
+      std::vector<const core::AttentionModel*> pm;
+      for (const auto& m : pair) pm.push_back(&m);
+      const std::vector<Risk> rr = test_risk(pm, main.task(), std::max<long>(1000, ctx.integer("n_test_curve") / 2),
+                                             ctx.seed(), ctx.threads());
+      for (size_t i = 0; i < grid.size(); ++i) {
+        const auto [om, mu] = grid[i];
+        VectorXd w(2), u(2);
+        w << om, -om;
+        u << mu, -mu;
+        const VectorXd ms = th::reduced_mu_star(w, n, d, s2);
+        tr.row({om, mu, th::reduced_loss(w, u, n, d, s2), rr[i].mean, rr[i].se, ms(0), th::pair_eta_opt(om, n, d, s2)});
+      }
     }
 
     Outcome o;

@@ -14,9 +14,12 @@ FIGURES = [
     ("patterns_metrics", "patterns_seeds", figs.patterns_metrics),
     ("patterns_dynamics", "patterns_dynamics", figs.patterns_dynamics),
     ("risk_vs_n", "risk_vs_n", figs.risk_vs_n),
+    ("risk_vs_heads", "risk_vs_n", figs.risk_vs_heads),
+    ("reduced_loss", "reduced_loss", figs.reduced_loss),
     ("near_bayes", "near_bayes", figs.near_bayes),
     ("length_generalization", "length_generalization", figs.length_generalization),
     ("multitask_P", "multitask_P", figs.multitask_P),
+    ("multitask_heads", "multitask_heads", figs.multitask_heads),
     ("preconditioned_heatmaps", "preconditioned_matrices", figs.preconditioned_heatmaps),
 ]
 

@@ -338,3 +338,111 @@ def multitask_P(expdir, csv_path, stem):
     fig.suptitle("Multi-task preconditioners (criterion: cos(P_k, diag 1_S_k) >= 0.95; H = 2 is the control)",
                  fontsize=9)
     style.save(fig, _figdir(expdir), stem)
+
+
+def risk_vs_heads(expdir, csv_path, stem):
+    """Risk vs prompt length for every trained head count (quick: H = 1, 4; full: 1, 2, 4, 8)."""
+    rows = _rows(csv_path)
+    th = _data(expdir, "risk_vs_n_theory")
+    fig, ax = style.figure(width=7.2, height=4.4)
+    Hs = sorted(set(r["H"] for r in rows))
+    for i, H in enumerate(Hs):
+        rs = [r for r in rows if r["H"] == H]
+        ns = sorted(set(r["n_test"] for r in rs))
+        m = [np.mean([r["risk"] for r in rs if r["n_test"] == n]) for n in ns]
+        sd = [np.std([r["risk"] for r in rs if r["n_test"] == n]) for n in ns]
+        S = len(set(r["seed"] for r in rs))
+        ax.errorbar(ns, m, yerr=sd, color=style.PALETTE[i], marker="o", markersize=3,
+                    label="trained H = %d (mean $\\pm$ s.d., %d seeds)" % (int(H), S))
+    if th:
+        n = np.array([r["n_test"] for r in th])
+        rstar = np.array([r["r_dgd_opt"] for r in th])
+        ax.plot(n, rstar, color=style.PREDICTED["color"], linestyle="--", label="predicted $R^*_{DGD}(n)$ (H $\\geq$ 2)")
+        ax.plot(n, [r["reduced_single"] for r in th], color="0.3", linestyle=":",
+                label="predicted single head, reduced objective (approximate)")
+        ax.plot(n, [r["bayes_mc"] for r in th], color=style.PALETTE[2], linestyle="-", alpha=0.7,
+                label="Bayes (ridge), Monte Carlo")
+        i40 = int(np.argmin(np.abs(n - 40)))
+        ax.plot([40, 40], [0.95 * rstar[i40], 1.06 * rstar[i40]], color=style.CRITERION["color"], linewidth=4,
+                alpha=0.6, label="criterion at n = 40: R/R*_DGD in [0.95, 1.06]")
+    ax.axvline(40, color="0.6", linewidth=0.8)
+    ax.set_ylim(0, 1.2)
+    ax.set_xlabel("test prompt length $n$ (trained at n = 40)")
+    ax.set_ylabel("test risk $E(f-y_q)^2$")
+    ax.set_title("Risk vs prompt length by number of heads")
+    ax.legend(fontsize=7)
+    style.save(fig, _figdir(expdir), stem)
+
+
+def reduced_loss(expdir, csv_path, stem):
+    """Reduced objective of a symmetric pair (theory) and exact-minus-reduced (Monte Carlo)."""
+    rows = _rows(csv_path)
+    om = np.array(sorted(set(r["omega"] for r in rows)))
+    mu = np.array(sorted(set(r["mu"] for r in rows)))
+    red = np.full((len(mu), len(om)), np.nan)
+    ex = np.full((len(mu), len(om)), np.nan)
+    for r in rows:
+        i, j = int(np.argmin(np.abs(mu - r["mu"]))), int(np.argmin(np.abs(om - r["omega"])))
+        red[i, j], ex[i, j] = r["reduced"], r["exact_mc"]
+    fig, axes = style.figure(ncols=2, width=10.5, height=4.2)
+    ext = [om[0] - 0.01, om[-1] + 0.01, mu[0] - 0.25, mu[-1] + 0.25]
+    im0 = axes[0].imshow(np.minimum(red, 1.5), origin="lower", aspect="auto", extent=ext, cmap="viridis")
+    fig.colorbar(im0, ax=axes[0], label="$\\tilde L(\\omega, \\mu)$ (clipped at 1.5)")
+    w = np.linspace(om[0], om[-1], 100)
+    mstar = {r["omega"]: r["mu_star"] for r in rows}
+    axes[0].plot(om, [mstar[o] for o in om], color="white", marker="o", markersize=3,
+                 label="predicted best $\\mu^*(\\omega)$ (reduced)")
+    eta = np.array([r["eta_pair_opt"] for r in rows if r["mu"] == mu[0]])
+    axes[0].plot(om, eta / (2 * om), color="orange", linestyle="--",
+                 label="$\\mu = \\eta(\\omega)/(2\\omega)$, pair optimum")
+    axes[0].set_ylim(ext[2], ext[3])
+    axes[0].set_xlabel("KQ scale $\\omega$")
+    axes[0].set_ylabel("OV label weight $\\mu$")
+    axes[0].set_title("reduced objective of a symmetric pair (theory)", fontsize=9)
+    axes[0].legend(fontsize=7, loc="upper right")
+    diff = ex - red
+    v = np.nanmax(np.abs(diff))
+    im1 = axes[1].imshow(diff, origin="lower", aspect="auto", extent=ext, cmap="RdBu_r", vmin=-v, vmax=v)
+    fig.colorbar(im1, ax=axes[1], label="exact (Monte Carlo) $-$ reduced")
+    axes[1].set_xlabel("KQ scale $\\omega$")
+    axes[1].set_ylabel("OV label weight $\\mu$")
+    axes[1].set_title("exact risk minus reduced objective (no criterion)", fontsize=9)
+    del w
+    style.save(fig, _figdir(expdir), stem)
+
+
+def multitask_heads(expdir, csv_path, stem):
+    """Per head: diagonal of A_h (bars over coordinates, supports shaded) and the two label weights."""
+    rows = _rows(csv_path)
+    Hs = sorted(set(r["H"] for r in rows))
+    models = [(r["model"], r["H"]) for r in rows]
+    models = sorted(set(models), key=lambda x: x[1])
+    seed0 = min(r["seed"] for r in rows)
+    maxH = int(max(Hs))
+    fig, axes = style.figure(ncols=maxH, nrows=len(models), width=3.0 * maxH, height=3.6 * len(models))
+    axes = np.array(axes).reshape(len(models), maxH)
+    for mi, (model, H) in enumerate(models):
+        rs = [r for r in rows if r["model"] == model and r["H"] == H and r["seed"] == seed0]
+        d = int(max(r["coord"] for r in rs)) + 1
+        for h in range(maxH):
+            ax = axes[mi, h]
+            if h >= int(H):
+                ax.axis("off")
+                continue
+            hr = sorted([r for r in rs if int(r["head"]) == h], key=lambda r: r["coord"])
+            ax.axvspan(0.5, 4.5, color=style.PALETTE[0], alpha=0.08, label="support $S_1$")
+            ax.axvspan(2.5, 6.5, color=style.PALETTE[1], alpha=0.08, label="support $S_2$")
+            ax.bar(np.arange(1, d + 1), [r["A_diag"] for r in hr], color="0.4", label="diag $A_h$")
+            ax.axhline(0, color="black", linewidth=0.6)
+            o1, o2 = hr[0]["ov_task1"], hr[0]["ov_task2"]
+            sel = min(abs(o1), abs(o2)) / max(abs(o1), abs(o2), 1e-300)
+            ax.set_title("%s H = %d, head %d\nOV label weights (%.2f, %.2f), sel %.2f" % (model, int(H), h, o1, o2, sel),
+                         fontsize=7)
+            ax.set_xlabel("coordinate")
+            if h == 0:
+                ax.set_ylabel("diagonal of $A_h$")
+                ax.legend(fontsize=6, loc="best")
+    fig.subplots_adjust(hspace=0.65, wspace=0.35, top=0.88)
+    fig.suptitle("Multi-task head allocation, seed %d (criterion: max sel_h >= 0.5 in every seed for H = 3; "
+                 "H = 2 is the control)" % int(seed0), fontsize=9)
+    style.save(fig, _figdir(expdir), stem)

@@ -1,4 +1,5 @@
-// Theorem test of icl_regression.attention_patterns (claim 3): quick mode PASSes, both controls
+// Theorem test of icl_regression.attention_patterns (claim 3): quick mode FAILs on the r_b
+// bound alone (the expected finding, see the claim's criterion), both controls
 // (H = 1, anisotropic covariates) fail, and the per-seed tables show the mechanism: both signs,
 // zero-sum OV (Z small), eta_hat near eta* = 0.879 for H = 4; Z = 1 for H = 1.
 #include "tests/theorem/theorem_support.hpp"
@@ -9,9 +10,14 @@ using namespace attnlab;
 using test::col;
 using test::num;
 
-TEST_CASE("attention_patterns: quick mode PASSes and both controls fail") {
+TEST_CASE("attention_patterns: quick mode FAILs on r_b alone and both controls fail") {
   const exp::ClaimResult r = test::run_quick("icl_regression.attention_patterns");
   test::require_expected_verdict_and_failing_controls(r);
+  INFO(r.outcome.check.reason);
+  CHECK(r.outcome.guard.holds);
+  CHECK_FALSE(r.outcome.check.holds);
+  CHECK(r.outcome.check.reason.find("r_b") != std::string::npos);
+  CHECK(r.outcome.check.reason.find("6 of 7 parts hold") != std::string::npos);
   CHECK(r.outcome.controls.size() == 2);
   const exp::Table& t = r.tables.at("patterns_seeds.csv");
   const size_t model = col(t, "model"), Z = col(t, "Z"), eta = col(t, "eta_hat"), split = col(t, "sign_split"),

@@ -78,3 +78,47 @@ TEST_CASE("stream ids separate tags and indices") {
   CHECK(stream_id(hash64("a"), 0) != stream_id(hash64("b"), 0));
   CHECK(hash64("") == 1469598103934665603ULL);  // FNV-1a offset basis
 }
+
+TEST_CASE("fill_normal: Box-Muller of whole blocks, reference by std::cos/std::sin, moments, continuation") {
+  const double pi = 3.14159265358979323846;
+  PhiloxStream s(11, 5);
+  s.normal();  // a partly used block and a spare are dropped
+  std::vector<double> z(1001);
+  s.fill_normal(z.data(), z.size());
+  // Block 1 onward (block 0 was opened by normal()); block b gives z[4(b-1) .. 4(b-1)+3].
+  double maxerr = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const std::uint64_t block = 1 + i / 4;
+    const int pair = int(i % 4) / 2;
+    const std::uint64_t w0 = PhiloxStream::raw_word(11, 5, block, 2 * pair);
+    const std::uint64_t w1 = PhiloxStream::raw_word(11, 5, block, 2 * pair + 1);
+    const double u = (double(w0 >> 11) + 0.5) * 0x1.0p-53;
+    const double frac = (double((w1 << 2) >> 11) + 0.5) * 0x1.0p-53;
+    const double theta = double(w1 >> 62) * pi / 2 + (pi / 2) * (frac - 0.5);
+    const double r = std::sqrt(-2 * std::log(u));
+    const double ref = (i % 2 == 0) ? r * std::cos(theta) : r * std::sin(theta);
+    maxerr = std::max(maxerr, std::abs(z[i] - ref) / (1 + std::abs(ref)));
+  }
+  CHECK(maxerr < 1e-14);
+  // 1001 normals use 251 blocks (1..251); the stream continues at block 252.
+  CHECK(s.next_u64() == PhiloxStream::raw_word(11, 5, 252, 0));
+
+  PhiloxStream t(3, 9);
+  std::vector<double> big(1 << 20);
+  t.fill_normal(big.data(), big.size());
+  double m1 = 0, m2 = 0, m4 = 0, tail = 0;
+  for (double v : big) m1 += v, m2 += v * v, m4 += v * v * v * v, tail += std::abs(v) > 1.959963984540054;
+  const double N = double(big.size());
+  m1 /= N, m2 /= N, m4 /= N, tail /= N;
+  CHECK(std::abs(m1) < 5 * std::sqrt(1 / N));
+  CHECK(std::abs(m2 - 1) < 5 * std::sqrt(2 / N));
+  CHECK(std::abs(m4 - 3) < 5 * std::sqrt(96 / N));
+  CHECK(std::abs(tail - 0.05) < 5 * std::sqrt(0.05 * 0.95 / N));
+  // Same stream and position, same values; repeated chunks equal one call.
+  PhiloxStream a(3, 9), b(3, 9);
+  std::vector<double> x(1000), y(1000);
+  a.fill_normal(x.data(), 1000);
+  b.fill_normal(y.data(), 256);
+  b.fill_normal(y.data() + 256, 744);
+  CHECK(x == y);
+}

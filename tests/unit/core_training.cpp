@@ -184,3 +184,65 @@ TEST_CASE("regression sampler: shapes, zero query label, supports and covariance
   CHECK((R * R - S).norm() < 1e-12);
   CHECK((R - R.transpose()).norm() < 1e-14);
 }
+
+TEST_CASE("checkpoint bytes with metadata: N steps straight equal N/2, checkpoint, reload, N/2 more") {
+  // Paper-recipe shape at a small size: factored softmax, PyTorch-default init, Adam 1e-3.
+  RegressionTask task;
+  task.d = 3, task.n = 8;
+  auto batch = [&](long t, PromptBatch& b) {
+    PhiloxStream rng(21, std::uint64_t(t));
+    sample_regression_batch(task, 32, rng, b);
+  };
+  auto fresh = [&] {
+    TrainState st;
+    st.model = AttentionModel::zeros(ScoreKind::softmax, true, 2, 4, 1);
+    PhiloxStream rng(9, 0);
+    st.model.init_pytorch_default(rng);
+    return st;
+  };
+  TrainConfig cfg;
+  cfg.steps = 60;
+  cfg.adam = true;
+  cfg.schedule = {1e-3, {}, 1.0};
+  TrainState straight = fresh();
+  train(straight, cfg, batch);
+
+  const std::string meta = "mode=full;seed=1;recipe=paper/H2/d3/n8/B32/T60";
+  std::string stored;  // what the caller's atomic writer would hold
+  TrainConfig half = cfg;
+  half.stop_after = 30;
+  half.checkpoint_every = 10;
+  int writes = 0;
+  half.checkpoint_sink = [&](const TrainState& s) {
+    stored = checkpoint_bytes(s, meta);
+    ++writes;
+  };
+  TrainState a = fresh();
+  CHECK(train(a, half, batch) == 30);
+  CHECK(writes == 4);  // steps 10, 20, 30 and the end
+
+  TrainState b = fresh();  // a new process
+  REQUIRE(restore_checkpoint_bytes(stored, meta, b));
+  CHECK(b.step == 30);
+  half.stop_after = -1;
+  CHECK(train(b, half, batch) == 60);
+  CHECK(b.model.flat() == straight.model.flat());  // bit-identical
+  CHECK(b.adam.steps() == straight.adam.steps());
+  for (size_t i = 0; i < b.adam.first_moments().size(); ++i) {
+    CHECK(b.adam.first_moments()[i] == straight.adam.first_moments()[i]);
+    CHECK(b.adam.second_moments()[i] == straight.adam.second_moments()[i]);
+  }
+
+  // A checkpoint computed from something else is ignored, and the state is left alone.
+  TrainState c = fresh();
+  const VectorXd before = c.model.flat();
+  CHECK_FALSE(restore_checkpoint_bytes(stored, "mode=full;seed=2;recipe=paper/H2/d3/n8/B32/T60", c));
+  CHECK_FALSE(restore_checkpoint_bytes(stored, "", c));
+  CHECK(c.step == 0);
+  CHECK(c.model.flat() == before);
+  // Corrupt bytes throw; a model of another shape throws.
+  CHECK_THROWS(restore_checkpoint_bytes(stored.substr(0, stored.size() - 5), meta, c));
+  TrainState other;
+  other.model = AttentionModel::zeros(ScoreKind::softmax, true, 3, 4, 1);
+  CHECK_THROWS(restore_checkpoint_bytes(stored, meta, other));
+}
