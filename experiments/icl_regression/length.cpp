@@ -5,6 +5,7 @@
 #include "experiments/common/context.hpp"
 #include "experiments/icl_regression/claims.hpp"
 #include "experiments/icl_regression/models.hpp"
+#include "experiments/icl_regression/recipes.hpp"
 #include "theory/icl_regression.hpp"
 
 #include <algorithm>
@@ -69,15 +70,16 @@ Claim length_generalization() {
       int_param("steps", "SGD steps T of the quick recipe", 3000, 3000, 10, 10000000),
       int_param("n_test", "test prompts per model and length", 100000, 200000, 1000, 100000000),
   };
+  add_params(c.params, paper_params());  // full: the softmax models under the paper recipe; the linear control stays quick
   c.figures = {"length_generalization"};
   c.run = [](Context& ctx) {
     const int S = int(ctx.integer("seeds")), H = int(ctx.integer("heads"));
-    Recipe soft = quick_recipe(H), lin = quick_recipe(1, 0.1, 0, core::ScoreKind::linear);
-    soft.T = lin.T = ctx.integer("steps");
+    Recipe soft = claim_recipe(ctx, use_paper(ctx), H), lin = quick_recipe(1, 0.1, 0, core::ScoreKind::linear);
+    lin.T = ctx.integer("steps");
     std::vector<std::pair<Recipe, int>> jobs;
     for (const Recipe& r : {soft, lin})
       for (int s = 0; s < S; ++s) jobs.push_back({r, s});
-    train_all(jobs, ctx.seed(), ctx.threads());
+    train_all(jobs, ctx.seed(), ctx.threads(), checkpoints(ctx));
     std::vector<std::shared_ptr<const Trained>> runs;
     std::vector<const core::AttentionModel*> models;
     for (const Recipe& r : {soft, lin})

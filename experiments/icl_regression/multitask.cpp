@@ -5,6 +5,7 @@
 #include "experiments/common/context.hpp"
 #include "experiments/icl_regression/claims.hpp"
 #include "experiments/icl_regression/models.hpp"
+#include "experiments/icl_regression/recipes.hpp"
 #include "theory/icl_regression.hpp"
 
 #include <cmath>
@@ -24,6 +25,7 @@ constexpr double kGuardRisk = 0.5;  // guard: risk below 0.5 x the zero predicto
 struct SeedStats {
   double max_sel = 0, min_cos = 0, max_Z = 0, ratio = 0, risk = 0;
   std::vector<MatrixXd> P;
+  std::vector<double> head_amp, head_sel;  // per head: amplitude / largest, selectivity (for the histogram)
 };
 
 SeedStats stats(const core::AttentionModel& m, const Recipe& r, const Risk& risk, double ropt) {
@@ -37,10 +39,12 @@ SeedStats stats(const core::AttentionModel& m, const Recipe& r, const Risk& risk
     amax = std::max(amax, amp[h]);
   }
   for (int h = 0; h < m.H; ++h) {
-    if (amp[h] < kAmpFrac * amax || amp[h] == 0) continue;
     const MatrixXd OV = m.OV(h);
     double mn = 1e300;
     for (int k = 0; k < K; ++k) mn = std::min(mn, std::abs(OV(k, d + k)));
+    s.head_amp.push_back(amax > 0 ? amp[h] / amax : 0);
+    s.head_sel.push_back(amp[h] > 0 ? mn / amp[h] : 0);
+    if (amp[h] < kAmpFrac * amax || amp[h] == 0) continue;
     s.max_sel = std::max(s.max_sel, mn / amp[h]);
   }
   s.min_cos = 1e300;
@@ -106,22 +110,42 @@ Claim multitask_superposition() {
       int_param("heads", "number of heads H", 3, 3, 2, 16),
       int_param("steps", "SGD steps T of the quick recipe", 3000, 3000, 10, 10000000),
       int_param("n_test", "test prompts per model", 100000, 200000, 1000, 100000000),
+      int_param("sweep", "1: also train H in {4, 6} (full; one task per head reported, not tested; selectivity histogram)",
+                0, 1, 0, 1),
   };
-  c.figures = {"multitask_P", "multitask_heads"};
+  add_params(c.params, paper_params());
+  c.figures = {"multitask_P", "multitask_heads", "multitask_selectivity"};
   c.run = [](Context& ctx) {
     const int S = int(ctx.integer("seeds")), H = int(ctx.integer("heads"));
-    Recipe main = multitask_recipe(H), ctrl = multitask_recipe(2);
-    main.T = ctrl.T = ctx.integer("steps");
+    const bool paper = use_paper(ctx);
+    // Full mode: the paper recipe (factored, Adam 1e-3, B = 256) on claim 8's tasks.
+    auto recipe = [&](int h) {
+      Recipe r = multitask_recipe(h);
+      if (paper) {
+        const Recipe p = paper_recipe(h, ctx.integer("paper_steps"));
+        r.paper = true, r.B = p.B, r.T = p.T, r.lr = p.lr;
+      } else {
+        r.T = ctx.integer("steps");
+      }
+      return r;
+    };
+    std::vector<Recipe> recipes = {recipe(H), recipe(2)};
+    if (ctx.integer("sweep") == 1)
+      for (int h : {4, 6})
+        if (h != H) recipes.push_back(recipe(h));
+    const Recipe& main = recipes[0];
     std::vector<std::pair<Recipe, int>> jobs;
-    for (const Recipe& r : {main, ctrl})
+    for (const Recipe& r : recipes)
       for (int s = 0; s < S; ++s) jobs.push_back({r, s});
-    train_all(jobs, ctx.seed(), ctx.threads());
+    train_all(jobs, ctx.seed(), ctx.threads(), checkpoints(ctx));
     std::vector<std::shared_ptr<const Trained>> runs;
     std::vector<const core::AttentionModel*> models;
-    for (const Recipe& r : {main, ctrl})
+    std::vector<std::string> label;  // main (judged), control, sweep (reported)
+    for (size_t k = 0; k < recipes.size(); ++k)
       for (int s = 0; s < S; ++s) {
-        runs.push_back(trained(r, s, ctx.seed()));
+        runs.push_back(trained(recipes[k], s, ctx.seed()));
         models.push_back(&runs.back()->model);
+        label.push_back(k == 0 ? "main" : k == 1 ? "control" : "sweep");
       }
     double ropt = 0;
     for (const auto& sup : main.supports) ropt += th::multitask_r_opt(main.n, int(sup.size()), main.s2);
@@ -130,24 +154,30 @@ Claim multitask_superposition() {
                                               "ratio"});
     auto& th_ = ctx.csv("multitask_heads.csv", {"model", "H", "seed", "head", "coord", "A_diag", "ov_task1", "ov_task2"});
     auto& tp = ctx.csv("multitask_P.csv", {"model", "H", "seed", "task", "coord", "P_diag", "eta_opt_target"});
+    auto* tsel = recipes.size() > 2 ? &ctx.csv("multitask_selectivity.csv", {"model", "H", "seed", "head", "amp_rel",
+                                                                           "active", "sel"})
+                                    : nullptr;
     std::vector<SeedStats> sm, sc;
     double worst = 0;
     for (size_t i = 0; i < runs.size(); ++i) {
-      const bool m = runs[i]->recipe.H == H;
+      const bool m = label[i] == "main";
       const SeedStats st = stats(runs[i]->model, runs[i]->recipe, risk[i], ropt);
-      (m ? sm : sc).push_back(st);
+      if (label[i] != "sweep") (m ? sm : sc).push_back(st);
       if (m) worst = std::max(worst, st.risk);
       const int Hh = runs[i]->recipe.H, d = main.d;
-      t.row({m ? "main" : "control", Hh, runs[i]->seed, st.max_sel, st.min_cos, st.max_Z, st.risk, ropt, st.ratio});
+      if (tsel)
+        for (int h = 0; h < Hh; ++h)
+          tsel->row({label[i], Hh, runs[i]->seed, h, st.head_amp[h], st.head_amp[h] >= kAmpFrac, st.head_sel[h]});
+      t.row({label[i], Hh, runs[i]->seed, st.max_sel, st.min_cos, st.max_Z, st.risk, ropt, st.ratio});
       for (int h = 0; h < Hh; ++h) {
         const MatrixXd KQ = runs[i]->model.KQ(h), OV = runs[i]->model.OV(h);
-        for (int q = 0; q < d; ++q) th_.row({m ? "main" : "control", Hh, runs[i]->seed, h, q, KQ(q, q), OV(0, d), OV(1, d + 1)});
+        for (int q = 0; q < d; ++q) th_.row({label[i], Hh, runs[i]->seed, h, q, KQ(q, q), OV(0, d), OV(1, d + 1)});
       }
       for (int k = 0; k < 2; ++k)
         for (int q = 0; q < d; ++q) {
           bool in = false;
           for (int c2 : main.supports[k]) in = in || c2 == q;
-          tp.row({m ? "main" : "control", Hh, runs[i]->seed, k + 1, q, st.P[k](q, q),
+          tp.row({label[i], Hh, runs[i]->seed, k + 1, q, st.P[k](q, q),
                   in ? th::multitask_eta_opt(main.n, 4, main.s2) : 0.0});
         }
     }

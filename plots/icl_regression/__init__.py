@@ -20,6 +20,7 @@ FIGURES = [
     ("length_generalization", "length_generalization", figs.length_generalization),
     ("multitask_P", "multitask_P", figs.multitask_P),
     ("multitask_heads", "multitask_heads", figs.multitask_heads),
+    ("multitask_selectivity", "multitask_selectivity", figs.multitask_selectivity),
     ("preconditioned_heatmaps", "preconditioned_matrices", figs.preconditioned_heatmaps),
 ]
 

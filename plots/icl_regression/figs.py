@@ -79,6 +79,7 @@ def _matrices(rows, model, step=None):
     rs = [r for r in rows if r["model"] == model and r["seed"] == 0.0]
     if not rs:
         return {}, None
+    rs = [r for r in rs if r["H"] == rs[0]["H"]]  # full mode: the first (judged) head count of `model`
     steps = sorted(set(r["step"] for r in rs))
     step = steps[-1] if step is None else step
     rs = [r for r in rs if r["step"] == step]
@@ -106,7 +107,7 @@ def _heat(ax, M, title, hatch_last_col=False):
 
 def patterns_heatmaps(expdir, csv_path, stem):
     rows = _rows(csv_path)
-    models = [m for m in ("isotropic", "single", "anisotropic") if _matrices(rows, m)[0]]
+    models = [m for m in ("isotropic", "single", "anisotropic", "paper") if _matrices(rows, m)[0]]
     H = max(len(_matrices(rows, m)[0]) for m in models)
     fig, axes = plt.subplots(2 * len(models), H, figsize=(2.4 * H, 2.8 * len(models)),
                              gridspec_kw={"height_ratios": [5, 1] * len(models)}, squeeze=False)
@@ -127,8 +128,13 @@ def patterns_heatmaps(expdir, csv_path, stem):
     style.save(fig, _figdir(expdir), stem)
 
 
+def _first_h(rows):
+    """Rows of the first-written head count (full mode writes H = 2, 8 after the judged H = 4)."""
+    return [r for r in rows if r["H"] == rows[0]["H"]] if rows else rows
+
+
 def patterns_snapshots(expdir, csv_path, stem):
-    rows = [r for r in _rows(csv_path) if r["model"] == "isotropic" and r["seed"] == 0.0]
+    rows = _first_h([r for r in _rows(csv_path) if r["model"] == "isotropic" and r["seed"] == 0.0])
     if not rows:
         return
     steps = sorted(set(r["step"] for r in rows))
@@ -148,10 +154,13 @@ def patterns_metrics(expdir, csv_path, stem):
     metrics = [("min_r_diag", "min $r_{diag}$", 0.95, ">="), ("min_r_ov", "min $r_{OV}$", 0.95, ">="),
                ("max_cv", "max cv", 0.15, "<="), ("Z", "Z (zero-sum index)", 0.05, "<=")]
     groups = []
-    for m in ("single", "isotropic", "anisotropic"):
-        rs = [r for r in rows if r["model"] == m]
-        if rs:
-            groups.append(("%s H=%d" % (m, int(rs[0]["H"])), rs))
+    for m in ("single", "isotropic", "anisotropic", "paper"):
+        for H in sorted(set(r["H"] for r in rows if r["model"] == m)):
+            rs = [r for r in rows if r["model"] == m and r["H"] == H]
+            name = "%s H=%d" % ("paper recipe" if m == "paper" else m, int(H))
+            if int(H) == 2:
+                name += " (reported)"
+            groups.append((name, rs))
     fig, axes = style.figure(ncols=4, width=12, height=3.4)
     for ax, (key, lab, thr, op) in zip(axes, metrics):
         for gi, (name, rs) in enumerate(groups):
@@ -168,7 +177,7 @@ def patterns_metrics(expdir, csv_path, stem):
 
 
 def patterns_dynamics(expdir, csv_path, stem):
-    rows = [r for r in _rows(csv_path) if r["model"] == "isotropic" and r["seed"] == 0.0]
+    rows = _first_h([r for r in _rows(csv_path) if r["model"] == "isotropic" and r["seed"] == 0.0])
     if not rows:
         return
     H = int(rows[0]["H"])
@@ -360,7 +369,7 @@ def risk_vs_heads(expdir, csv_path, stem):
         ax.plot(n, rstar, color=style.PREDICTED["color"], linestyle="--", label="predicted $R^*_{DGD}(n)$ (H $\\geq$ 2)")
         ax.plot(n, [r["reduced_single"] for r in th], color="0.3", linestyle=":",
                 label="predicted single head, reduced objective (approximate)")
-        ax.plot(n, [r["bayes_mc"] for r in th], color=style.PALETTE[2], linestyle="-", alpha=0.7,
+        ax.plot(n, [r["bayes_mc"] for r in th], color="0.55", linestyle="-", alpha=0.9,
                 label="Bayes (ridge), Monte Carlo")
         i40 = int(np.argmin(np.abs(n - 40)))
         ax.plot([40, 40], [0.95 * rstar[i40], 1.06 * rstar[i40]], color=style.CRITERION["color"], linewidth=4,
@@ -445,4 +454,29 @@ def multitask_heads(expdir, csv_path, stem):
     fig.subplots_adjust(hspace=0.65, wspace=0.35, top=0.88)
     fig.suptitle("Multi-task head allocation, seed %d (criterion: max sel_h >= 0.5 in every seed for H = 3; "
                  "H = 2 is the control)" % int(seed0), fontsize=9)
+    style.save(fig, _figdir(expdir), stem)
+
+
+def multitask_selectivity(expdir, csv_path, stem):
+    """Full mode: histogram of the task selectivity sel_h of the active heads, one panel per H."""
+    rows = [r for r in _rows(csv_path) if r["active"] == 1.0]
+    Hs = sorted(set(r["H"] for r in rows))
+    if not Hs:
+        return
+    fig, axes = style.figure(ncols=len(Hs), width=3.2 * len(Hs), height=3.4)
+    axes = np.atleast_1d(axes)
+    bins = np.linspace(0, 1, 11)
+    for ax, H in zip(axes, Hs):
+        v = [r["sel"] for r in rows if r["H"] == H]
+        ax.hist(v, bins=bins, color=style.MEASURED["color"], label="active heads, all seeds")
+        style.criterion_line(ax, 0.5, "criterion (H = 3): max sel >= 0.5", horizontal=False)
+        ax.set_xlabel("task selectivity $sel_h$")
+        from matplotlib.ticker import MaxNLocator
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title("H = %d%s" % (int(H), " (judged)" if int(H) == 3 else " (control)" if int(H) == 2 else " (reported)"),
+                     fontsize=8)
+    axes[0].set_ylabel("number of heads")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Multi-task selectivity of the active heads, all seeds (0: serves one task, 1: both equally; "
+                 "predicted: a shared head for H = 3, one task per head for H >= 4)", fontsize=9)
     style.save(fig, _figdir(expdir), stem)
