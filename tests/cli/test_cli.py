@@ -95,8 +95,8 @@ def normalized(report):
     return r
 
 
-def read_tree(root, sub):
-    """{relative path: bytes} of the files under root/sub."""
+def read_tree(root, sub=""):
+    """{relative path: bytes} of the files under root/sub ({} when absent)."""
     out = {}
     base = os.path.join(root, sub)
     for dirpath, _, filenames in os.walk(base):

@@ -20,6 +20,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_cli import read_tree  # noqa: E402
+
 BIN = os.environ.get("ATTNLAB_BIN", "")
 FAKE_BIN = os.environ.get("ATTNLAB_FAKE_BIN", "")
 
@@ -36,16 +39,7 @@ def run(binary, args, env_extra=None, timeout=600, drop_slurm=True):
     return subprocess.run([binary] + list(args), env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def tree(root, sub=""):
-    """{relative path: bytes} of every file under root/sub ({} when absent)."""
-    out = {}
-    base = os.path.join(root, sub)
-    for dirpath, _, filenames in os.walk(base):
-        for f in filenames:
-            p = os.path.join(dirpath, f)
-            with open(p, "rb") as fh:
-                out[os.path.relpath(p, base)] = fh.read()
-    return out
+tree = read_tree  # {relative path: bytes} under root/sub, shared with test_cli.py
 
 
 def stat_tree(root):
