@@ -199,7 +199,7 @@ TEST_CASE("factored path equals materialised polynomial attention; low-rank mate
   }
 }
 
-TEST_CASE("all degrees in one pass: bit-identical to the factored path at every degree") {
+TEST_CASE("all degrees in one pass: the factored path at every degree (bit-identical without FMA)") {
   for (int t : {2, 3, 4}) {
     PhiloxStream g(23, t);
     const int n = t == 4 ? 6 : 9, d = 3, gmax = 6;
@@ -215,8 +215,15 @@ TEST_CASE("all degrees in one pass: bit-identical to the factored path at every 
       const auto one = tensor_attention_factored<double>(in.Q, in.K, in.V, mi);
       CHECK(all[deg].rank == Eigen::Index(binom(d + deg, d)));
       CHECK(all[deg].rank == one.rank);
+#ifdef __FMA__
+      // With FMA (x86-64-v3) the compiler contracts the scalar loops of the one-pass path and
+      // Eigen's products differently: the same sums in the same order, rounded differently.
+      CHECK((all[deg].out - one.out).cwiseAbs().maxCoeff() <= 1e-14 * one.out.cwiseAbs().maxCoeff());
+      CHECK((all[deg].den - one.den).cwiseAbs().maxCoeff() <= 1e-14 * one.den.cwiseAbs().maxCoeff());
+#else
       CHECK((all[deg].out.array() == one.out.array()).all());
       CHECK((all[deg].den.array() == one.den.array()).all());
+#endif
       CHECK((all[deg].out - brute(in, deg)).cwiseAbs().maxCoeff() < 1e-13);
     }
   }
