@@ -42,6 +42,10 @@ Claim length_independent_bound() {
       int_param("trials", "tickets per m", 20, 100, 1, 100000),
       int_param("sequences", "sequences per (trial, T, mask)", 1, 4, 1, 1000),
       int_param("T_max_log2", "largest T = 2^k", 10, 13, 2, 16),
+      real_param("token_scale",
+                 "tokens drawn U[-s, s]^d (s = 1: the spec's tokens, norm <= sqrt(d) = the theorem's input radius; "
+                 "s = 0: every token zero, both outputs 0)",
+                 1, 1, 0, 1),
   };
   c.figures = {"length_independence"};
   c.units = true;  // each (ticket, T, mask, sequence) evaluation is a unit of work; the tickets are rebuilt per shard
@@ -49,6 +53,7 @@ Claim length_independent_bound() {
     const int H = int(ctx.integer("H")), d = int(ctx.integer("d")), dK = int(ctx.integer("dK"));
     const int trials = int(ctx.integer("trials")), seqs = int(ctx.integer("sequences"));
     const int kmax = int(ctx.integer("T_max_log2"));
+    const double token_scale = ctx.real("token_scale");
     const int d_out = d;
     const double alpha = theory::lottery_ticket::input_radius(d, d_out);
     const std::vector<int> ms = ctx.quick() ? std::vector<int>{12} : std::vector<int>{10, 20};
@@ -106,7 +111,7 @@ Claim length_independent_bound() {
       const std::string family = fmt::format("tokens/m{}/T{}/{}/{}", ms[jb.mi], T, jb.mask, jb.seq);
       const std::vector<double> v = ctx.unit(family, std::uint64_t(jb.trial), 2, [&] {
         core::PhiloxStream rng = ctx.rng(family, jb.trial);
-        const MatrixXd X = draw_tokens(T, d, rng);
+        const MatrixXd X = draw_tokens(T, d, rng, token_scale);
         const Ticket& tt = tk[size_t(jb.mi) * trials + jb.trial];
         const MaskKind mask = jb.mask == 0 ? MaskKind::full : MaskKind::causal;
         return std::vector<double>{

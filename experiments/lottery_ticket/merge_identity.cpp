@@ -50,10 +50,15 @@ Claim merge_identity() {
       int_param("H", "heads", 2, 2, 1, 16),
       int_param("dK", "target key/value width d_K = d_V", 4, 4, 1, 64),
       int_param("trials", "trials per (d, m)", 5, 5, 1, 10000),
+      real_param("token_scale",
+                 "tokens drawn U[-s, s]^d (s = 1: the spec's tokens, norm <= sqrt(d) = the theorem's input radius; "
+                 "s = 0: every token zero, both outputs 0)",
+                 1, 1, 0, 1),
   };
   c.figures = {"merge_identity"};
   c.run = [](Context& ctx) {
     const int H = int(ctx.integer("H")), dK = int(ctx.integer("dK")), trials = int(ctx.integer("trials"));
+    const double token_scale = ctx.real("token_scale");
     std::vector<int> ds = ctx.quick() ? std::vector<int>{3} : std::vector<int>{2, 3, 4, 8};
     std::vector<int> ms = ctx.quick() ? std::vector<int>{4, 8, 12} : std::vector<int>{4, 8, 12, 16, 20, 24};
     std::vector<int> Ts = ctx.quick() ? std::vector<int>{16} : std::vector<int>{16, 256};
@@ -75,7 +80,7 @@ Claim merge_identity() {
         std::vector<SourceHead> sr;
         for (int j = 0; j < H; ++j) tg.push_back(draw_target_head(d, dK, dK, d_out, rng));
         for (int j = 0; j < H; ++j) sr.push_back(draw_source_head(d, cs.m, cs.m, d_out, SourceLaw::uniform, rng));
-        const MatrixXd X = draw_tokens(cs.T, d, rng);
+        const MatrixXd X = draw_tokens(cs.T, d, rng, token_scale);
         for (int j = 0; j < H; ++j) build_ticket(tg[j], sr[j], ws);
         Result& r = res[k];
         std::vector<MatrixXd> Ah, Bh, At, Bt;

@@ -60,6 +60,10 @@ Claim mha_error_rate() {
       int_param("T", "sequence length", 16, 16, 1, 4096),
       int_param("dK", "target d_K = d_V", 4, 4, 1, 64),
       int_param("paper_sources", "paper-like series: sources per target (10 targets; 0: no series)", 0, 100, 0, 100000),
+      real_param("token_scale",
+                 "tokens of the fitted series drawn U[-s, s]^d (s = 1: the spec's tokens, norm <= sqrt(d) = the theorem's input radius; "
+                 "s = 0: every token zero, both outputs 0)",
+                 1, 1, 0, 1),
   };
   c.figures = {"mha_error_vs_width"};
   c.check_params = pool_range_check(c.id);
@@ -67,6 +71,7 @@ Claim mha_error_rate() {
     const int m_min = int(ctx.integer("m_min")), m_max = int(ctx.integer("m_max"));
     const int fit_from = int(ctx.integer("fit_from")), trials = int(ctx.integer("trials"));
     const int seqs = int(ctx.integer("sequences")), T = int(ctx.integer("T")), dK = int(ctx.integer("dK"));
+    const double token_scale = ctx.real("token_scale");
     const std::vector<Config> cfgs =
         ctx.quick() ? std::vector<Config>{{2, 2}} : std::vector<Config>{{1, 2}, {2, 4}, {4, 4}};
     std::vector<int> ms;
@@ -110,7 +115,7 @@ Claim mha_error_rate() {
         }
         r.Bprop = theory::lottery_ticket::propagation_bound(tq, tv, d, d_out, alpha);
         for (int q = 0; q < seqs; ++q) {
-          const MatrixXd X = draw_tokens(T, d, rng);
+          const MatrixXd X = draw_tokens(T, d, rng, token_scale);
           r.E = std::max(r.E, max_row_distance(merged_forward(Ah, Bh, X, MaskKind::full),
                                                merged_forward(At, Bt, X, MaskKind::full)));
         }

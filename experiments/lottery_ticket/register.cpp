@@ -11,14 +11,22 @@ void register_lottery_ticket(Registry& r) {
   e.source = kSource;
   e.claims = {subset_sum_rate(), merge_identity(), mha_error_rate(), length_independent_bound(), theorem_width_success(), transformer_rate()};
   // Where each claim's non-degeneracy guard trips (tests/unit/exp_degenerate.cpp runs them).
-  const std::map<std::string, double> none;
-  set_degenerate(e, "subset_sum_rate", none,
-                 "the guard needs 9 fitted trials per law; the parameter check (3 pool sizes, 3 trials) already refuses fewer");
-  set_degenerate(e, "merge_identity", none, "the guard (outputs and masks not empty) held in every setting tried (dK 1, trials 1); open");
-  set_degenerate(e, "mha_error_rate", none, "the guard (fitted errors above 1e-14) was not reached by any parameter tried (m_max 40, dK 1); open");
-  set_degenerate(e, "length_independent_bound", none, "the guard (smallest E above 1e-14) was not reached by any parameter tried (T_max_log2 2, trials 1); open");
-  set_degenerate(e, "theorem_width_success", none, "the guard (largest E >= 1e-12) held in every setting tried (T 1, trials 10); open");
-  set_degenerate(e, "transformer_rate", none, "the guard (fitted errors above 1e-14) was not reached by any parameter tried; open");
+  set_degenerate(e, "subset_sum_rate", {{"fit_from", 16}, {"trials", 3}},
+                 "fitting only m = 16, 20 with 3 trials each leaves 6 fitted trials per law (< 9) on 2 pool sizes "
+                 "(< 3), too few for a slope");
+  set_degenerate(e, "merge_identity", {{"token_scale", 0}},
+                 "all-zero tokens make every output 0, so the identity holds vacuously: smallest max|y_merged| = 0 "
+                 "< 1e-3");
+  set_degenerate(e, "mha_error_rate", {{"token_scale", 0}},
+                 "all-zero tokens make target and ticket outputs both 0: smallest fitted E = 0 < 1e-14, no rate "
+                 "to measure");
+  set_degenerate(e, "length_independent_bound", {{"token_scale", 0}},
+                 "all-zero tokens make every error 0, so E <= B_prop holds vacuously: smallest E = 0 < 1e-14");
+  set_degenerate(e, "theorem_width_success", {{"token_scale", 0}},
+                 "all-zero tokens make every error 0, so every trial succeeds vacuously: largest E = 0 < 1e-12");
+  set_degenerate(e, "transformer_rate", {{"token_scale", 0}},
+                 "all-zero tokens (no biases anywhere) keep every block's output 0: smallest fitted E = 0 < 1e-14, "
+                 "no rate to measure");
   r.add(std::move(e));
 }
 

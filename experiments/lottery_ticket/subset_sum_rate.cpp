@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -126,8 +127,12 @@ Claim subset_sum_rate() {
       Check ch = Check::interval_inside(f.slope, f.lo, f.hi, kLo, kHi,
                                         fmt::format("{}: slope of log err on m", law_name(laws[l])));
       (laws[l] == Law::one_signed ? ctrl : parts).push_back(ch);
-      if (laws[l] != Law::one_signed)
+      if (laws[l] != Law::one_signed) {
         guards.push_back(Check::at_least(double(x.size()), 3.0 * 3, fmt::format("{}: fitted trials", law_name(laws[l]))));
+        // m_step > 2 can leave fewer pool sizes in the fit than pool_range_check assumes (one: no slope at all)
+        const auto pools = std::count_if(ms.begin(), ms.end(), [&](int m) { return m >= fit_from; });
+        guards.push_back(Check::at_least(double(pools), 3.0, fmt::format("{}: fitted pool sizes", law_name(laws[l]))));
+      }
     }
     guards.push_back(Check::at_most(double(floors), 0.0, "errors below the 1e-300 log floor"));
     if (rtrials > 0) {
@@ -147,6 +152,11 @@ Claim subset_sum_rate() {
         }
     }
     o.guard = Check::all(guards, "enough trials, no log(0)");
+    if (!o.guard.holds) {  // too few points for a slope: the fits are not judged
+      o.check = Check::custom(false, 0, 0, -1, "not evaluated (degenerate setting)");
+      o.controls = {{"one_signed_samples", o.check}};
+      return o;
+    }
     o.check = Check::all(parts, "slope in [-0.85, -0.55]");
     o.controls = {{"one_signed_samples", Check::all(ctrl, "U[0,1] samples")}};
     return o;

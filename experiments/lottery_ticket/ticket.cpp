@@ -168,7 +168,11 @@ NetHead source_net(const SourceHead& s, double scale) {
 
 double max_row_distance(const MatrixXd& Y1, const MatrixXd& Y2) { return (Y1 - Y2).rowwise().norm().maxCoeff(); }
 
-MatrixXd draw_tokens(int T, int d, core::PhiloxStream& rng) { return uniform_matrix(T, d, -1.0, 1.0, rng); }
+MatrixXd draw_tokens(int T, int d, core::PhiloxStream& rng, double scale) {
+  MatrixXd X = uniform_matrix(T, d, -1.0, 1.0, rng);
+  if (scale != 1) X *= scale;
+  return X;
+}
 
 FcTicket draw_fc_source(int d, int mF, bool one_signed_first, core::PhiloxStream& rng) {
   FcTicket f;

@@ -76,8 +76,9 @@ NetHead source_net(const SourceHead& s, double scale = -1);
 // Max over positions of the row-wise Euclidean distance.
 double max_row_distance(const MatrixXd& Y1, const MatrixXd& Y2);
 
-// Tokens iid U[-1,1]^d, T rows.
-MatrixXd draw_tokens(int T, int d, core::PhiloxStream& rng);
+// Tokens iid U[-1,1]^d, T rows, times `scale` (the token_scale parameter; 1: the spec's tokens, inside the
+// theorem's input radius alpha = sqrt(d); 0: every token zero).
+MatrixXd draw_tokens(int T, int d, core::PhiloxStream& rng, double scale = 1.0);
 
 // --- Transformer block without normalization ---------------------------------------------------
 // Target FC F_T(y) = W_F y; source FC F_S(y) = (W2 . M2) ReLU((W1 . M1) y) with W1 (n_FC x d),

@@ -26,8 +26,8 @@ struct Case {
 };
 
 // One trial: a stack of `blocks` fresh blocks; returns E_b after each block.
-std::vector<double> run_stack(int blocks, int H, int d, int dK, int m, int T, Variant v, MaskKind mask,
-                              core::PhiloxStream& rng, core::SubsetSumWorkspace& ws) {
+std::vector<double> run_stack(int blocks, int H, int d, int dK, int m, int T, double token_scale, Variant v,
+                              MaskKind mask, core::PhiloxStream& rng, core::SubsetSumWorkspace& ws) {
   struct Block {
     std::vector<MatrixXd> At, Bt, Ah, Bh;
     MatrixXd WF;
@@ -51,7 +51,7 @@ std::vector<double> run_stack(int blocks, int H, int d, int dK, int m, int T, Va
     }
     build_fc_ticket(b.WF, b.fc, m, ws);
   }
-  const MatrixXd X = draw_tokens(T, d, rng);
+  const MatrixXd X = draw_tokens(T, d, rng, token_scale);
   MatrixXd xT = X, xS = X;
   std::vector<double> E;
   for (const Block& b : bl) {
@@ -98,6 +98,10 @@ Claim transformer_rate() {
       int_param("fit_from", "smallest m in the fit", 12, 12, 2, 40),
       int_param("trials", "trials per m", 60, 100, 3, 100000),
       int_param("T", "sequence length", 8, 8, 1, 4096),
+      real_param("token_scale",
+                 "tokens drawn U[-s, s]^d (s = 1: the spec's tokens, norm <= sqrt(d) = the theorem's input radius; "
+                 "s = 0: every token zero, both outputs 0)",
+                 1, 1, 0, 1),
   };
   c.figures = {"transformer_error_vs_width"};
   c.check_params = pool_range_check(c.id);
@@ -105,6 +109,7 @@ Claim transformer_rate() {
     const int blocks = int(ctx.integer("blocks")), H = int(ctx.integer("H")), d = int(ctx.integer("d"));
     const int dK = int(ctx.integer("dK")), m_min = int(ctx.integer("m_min")), m_max = int(ctx.integer("m_max"));
     const int fit_from = int(ctx.integer("fit_from")), trials = int(ctx.integer("trials")), T = int(ctx.integer("T"));
+    const double token_scale = ctx.real("token_scale");
     std::vector<int> ms;
     for (int m = m_min; m <= m_max; m += 2) ms.push_back(m);
     std::vector<Variant> variants{Variant::ticket, Variant::one_signed_fc};
@@ -124,7 +129,7 @@ Claim transformer_rate() {
         const Case& cs = cases[k];
         const MaskKind mask = cs.mask == 0 ? MaskKind::full : MaskKind::causal;
         core::PhiloxStream rng = ctx.rng(fmt::format("{}/{}/m{}", variant_name(cs.v), mask_name(mask), cs.m), cs.trial);
-        E[k] = run_stack(blocks, H, d, dK, cs.m, T, cs.v, mask, rng, ws);
+        E[k] = run_stack(blocks, H, d, dK, cs.m, T, token_scale, cs.v, mask, rng, ws);
       }
     }
     auto& csv = ctx.csv("transformer_error_vs_width.csv",

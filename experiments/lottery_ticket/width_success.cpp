@@ -50,10 +50,15 @@ Claim theorem_width_success() {
       int_param("trials", "trials per setting", 200, 500, 10, 1000000),
       int_param("T", "sequence length", 16, 16, 1, 4096),
       int_param("dK", "target d_K = d_V", 4, 4, 1, 64),
+      real_param("token_scale",
+                 "tokens drawn U[-s, s]^d (s = 1: the spec's tokens, norm <= sqrt(d) = the theorem's input radius; "
+                 "s = 0: every token zero, both outputs 0)",
+                 1, 1, 0, 1),
   };
   c.figures = {"theorem_width_success"};
   c.run = [](Context& ctx) {
     const int trials = int(ctx.integer("trials")), T = int(ctx.integer("T")), dK = int(ctx.integer("dK"));
+    const double token_scale = ctx.real("token_scale");
     const double Cref = theory::lottery_ticket::C_REF;
     std::vector<Setting> settings;
     if (ctx.quick()) {
@@ -82,7 +87,7 @@ Claim theorem_width_success() {
           std::vector<SourceHead> sr;
           for (int j = 0; j < H; ++j) tg.push_back(draw_target_head(d, dK, dK, d_out, rng));
           for (int j = 0; j < H; ++j) sr.push_back(draw_source_head(d, w.m_K, w.m_V, d_out, SourceLaw::uniform, rng));
-          const MatrixXd X = draw_tokens(T, d, rng);
+          const MatrixXd X = draw_tokens(T, d, rng, token_scale);
           std::vector<MatrixXd> Ah, Bh, At, Bt;
           bool ok = true;
           for (int j = 0; j < H; ++j) {

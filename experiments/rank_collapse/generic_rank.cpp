@@ -64,7 +64,11 @@ Claim residual_generic_rank() {
               int_param("heads", "heads H", 4, 12, 1, 256),
               int_param("dk", "per-head width", 16, 64, 1, 8192),
               int_param("stress_seeds", "seeds of the post-LN stress series (n 16, d 64, std 2/sqrt(d), 48 layers)", 5,
-                        20, 0, 10000)};
+                        20, 0, 10000),
+              int_param("input_rank",
+                        "rank r of the input before its LN: 0 = rows N(0, I), full rank (the spec's input); r > 0: "
+                        "X = Z1 Z2 / sqrt(r) with Gaussian Z1 (n x r), Z2 (r x d), rank r",
+                        0, 0, 0, 8192)};
   c.figures = {"residual_generic_rank"};
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
@@ -75,6 +79,7 @@ Claim residual_generic_rank() {
     base.H = int(ctx.integer("heads"));
     base.dk = int(ctx.integer("dk"));
     base.L = int(ctx.integer("depth"));
+    base.input_rank = int(ctx.integer("input_rank"));
     base.ln = core::LnPlace::post;
     base.ln_input = true;
     base.ln_eps = 1e-12;
@@ -122,6 +127,11 @@ Claim residual_generic_rank() {
     int in_rank = 1 << 30;
     for (const auto& r : by["residual"]) in_rank = std::min(in_rank, r.rank.front());
     o.guard = Check::equals(in_rank, target, "min rank of the input X^0 (full rank to keep)");
+    if (!o.guard.holds) {  // no full rank to keep: the ranks after L layers are not judged
+      o.check = Check::custom(false, in_rank, target, -1, "not evaluated (degenerate setting)");
+      o.controls.push_back({"no_skip", o.check});
+      return o;
+    }
     double cp = 0;
     o.check = rank_check(by["residual"], target, &cp);
     std::string stress_note;

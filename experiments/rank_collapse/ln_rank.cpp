@@ -43,7 +43,7 @@ struct MatTrial {
   bool amb = false, amb_bias = false;
 };
 
-MatTrial matrix_trial(const Context& ctx, int n, int d, int k, int offset, int trial) {
+MatTrial matrix_trial(const Context& ctx, int n, int d, int k, int offset, int trial, double scale) {
   MatTrial r{n, d, k, offset, trial};
   auto rng = shared_rng(ctx, fmt::format("ln_matrix/n{}d{}k{}o{}", n, d, k, offset), trial);
   MatrixXd X;
@@ -55,6 +55,7 @@ MatTrial matrix_trial(const Context& ctx, int n, int d, int k, int offset, int t
     if (core::rank_decision(Xa).rank == core::rank_decision(X).rank + 1) break;
     ++r.redraws;
   }
+  if (scale != 1) X *= scale;  // after the redraw test, which is scale-free (and holds for X = 0)
   const core::LayerNorm<double> ln0 = random_ln(rng, d, false, 1e-5);
   core::LayerNorm<double> lnb = ln0;
   lnb.b = rng.normal_vector(d);
@@ -110,8 +111,8 @@ MatrixXd family_tokens(char fam, int n, int d, int r, core::PhiloxStream& rng) {
   throw std::logic_error("family_tokens: unknown family");
 }
 
-AffTrial affine_trial(const Context& ctx, char fam, int d, int trial) {
-  const int n = fam == 'a' ? 8 : fam == 'e' ? d + 8 : 12;
+AffTrial affine_trial(const Context& ctx, char fam, int d, int trial, int n_generic) {
+  const int n = fam == 'a' ? n_generic : fam == 'e' ? d + 8 : 12;
   const int r = (fam == 'b' || fam == 'c') ? 1 + trial % 3 : fam == 'd' ? 1 : std::min(n - 1, d);
   AffTrial out{fam, n, d, r, trial};
   auto rng = shared_rng(ctx, fmt::format("ln_affine/{}/d{}", fam, d), trial);
@@ -144,11 +145,16 @@ Claim ln_matrix_rank_neutral() {
                           "rank(X Pi_d) = rank(X) - 1 (exact formula, recorded as a diagnostic).";
   c.control_name = "nonzero_bias";
   c.control_description = "LN with a generic bias b ~ N(0, 1): the added 1 b^T raises the rank by one.";
-  c.params = {int_param("trials", "trials per (n, d, k, offset) cell (half of the spec's 20 per k each)", 10, 25, 1, 100000)};
+  c.params = {int_param("trials", "trials per (n, d, k, offset) cell (half of the spec's 20 per k each)", 10, 25, 1, 100000),
+              real_param("input_scale",
+                         "scale s of every token matrix, X -> s X after its draw (LN is scale-invariant up to its "
+                         "eps = 1e-5, so a small s probes eps; s = 0: every token zero, rank 0)",
+                         1, 1, 0, 1e6)};
   c.figures = {"ln_rank"};
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
     const int trials = int(ctx.integer("trials"));
+    const double scale = ctx.real("input_scale");
     struct Cell {
       int n, d, k, off, t;
     };
@@ -162,7 +168,7 @@ Claim ln_matrix_rank_neutral() {
     std::vector<MatTrial> res(cells.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int i = 0; i < int(cells.size()); ++i)
-      res[i] = matrix_trial(ctx, cells[i].n, cells[i].d, cells[i].k, cells[i].off, cells[i].t);
+      res[i] = matrix_trial(ctx, cells[i].n, cells[i].d, cells[i].k, cells[i].off, cells[i].t, scale);
     Table& t = ctx.csv("ln_rank_matrix.csv", {"n", "d", "k", "offset", "trial", "rank_x", "rank_ln", "rank_exact",
                                               "rank_ln_bias", "ambiguous", "redraws"});
     long long bad = 0, amb = 0, bad_b = 0, amb_b = 0, exact_mismatch = 0;
@@ -178,6 +184,11 @@ Claim ln_matrix_rank_neutral() {
     }
     Outcome o;
     o.guard = Check::at_least(min_rank, 1, "min rank(X) (a nonzero rank to keep)");
+    if (!o.guard.holds) {  // a rank-0 input: nothing to keep, the ranks are not judged
+      o.check = Check::custom(false, min_rank, 1, -1, "not evaluated (degenerate setting)");
+      o.controls.push_back({"nonzero_bias", o.check});
+      return o;
+    }
     o.check = Check::all({Check::equals(bad, 0, "trials with rank(LN_{b=0}(X)) != rank(X)"),
                           Check::equals(amb, 0, "ambiguous rank decisions")});
     o.check.reason += fmt::format("; diagnostic: exact formula rank(X Pi_d) mismatches in {} of {} trials", exact_mismatch,
@@ -209,11 +220,12 @@ Claim ln_affine_rank_neutral() {
   c.control_name = "tanh_instead_of_ln";
   c.control_description = "Elementwise tanh in place of LN on families b and d: the image of a line, plane or ray is "
                           "curved, the affine rank rises far above r.";
-  c.params = {int_param("trials", "trials per family", 20, 100, 3, 100000)};
+  c.params = {int_param("trials", "trials per family", 20, 100, 3, 100000),
+              int_param("n_generic", "tokens n of the generic family a (aff(X) = min(n - 1, d))", 8, 8, 1, 4096)};
   c.figures = {"ln_rank"};
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
-    const int trials = int(ctx.integer("trials"));
+    const int trials = int(ctx.integer("trials")), n_generic = int(ctx.integer("n_generic"));
     const std::vector<int> ds = ctx.quick() ? std::vector<int>{16} : std::vector<int>{64, 768};
     const std::string fams = "abcde";
     struct Job {
@@ -226,7 +238,7 @@ Claim ln_affine_rank_neutral() {
         for (int t = 0; t < trials; ++t) jobs.push_back({f, d, t});
     std::vector<AffTrial> res(jobs.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (int i = 0; i < int(jobs.size()); ++i) res[i] = affine_trial(ctx, jobs[i].f, jobs[i].d, jobs[i].t);
+    for (int i = 0; i < int(jobs.size()); ++i) res[i] = affine_trial(ctx, jobs[i].f, jobs[i].d, jobs[i].t, n_generic);
     Table& t = ctx.csv("ln_rank_affine.csv", {"family", "n", "d", "r", "trial", "aff_x", "aff_ln", "aff_exact",
                                               "aff_tanh", "ambiguous", "exact_ambiguous", "gap_lo", "gap_hi"});
     std::map<std::string, std::pair<int, int>> eq;  // "d/family" -> (equal, total)

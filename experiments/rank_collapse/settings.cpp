@@ -169,7 +169,15 @@ std::vector<core::MatrixXd> run_bert_stack(const Context& ctx, const std::string
                                            const BertSpec& sp) {
   auto rng = shared_rng(ctx, family, trial);
   const int n = sp.n, d = sp.d;
-  core::MatrixXd X = rng.normal_matrix(n, d);
+  core::MatrixXd X;
+  if (sp.input_rank > 0) {
+    const core::MatrixXd Z1 = rng.normal_matrix(n, sp.input_rank);
+    const core::MatrixXd Z2 = rng.normal_matrix(sp.input_rank, d);
+    X = Z1 * Z2 / std::sqrt(double(sp.input_rank));
+  } else {
+    X = rng.normal_matrix(n, d);
+  }
+  if (sp.input_mean != 0) X.array() += sp.input_mean;
   std::vector<core::Block<double>> blocks(sp.L);
   for (int l = 0; l < sp.L; ++l) {
     core::Block<double>& b = blocks[l];

@@ -59,9 +59,12 @@ struct BertSpec {
   core::LnPlace ln = core::LnPlace::none;
   double ln_eps = 1e-12;
   bool ln_input = false;  // pass the input through LN first
+  double input_mean = 0;  // common offset m added to every input entry (rows N(m 1, I)); 0: the spec's input
+  int input_rank = 0;     // 0: rows N(0, I) (the spec's input); r > 0: X = Z1 Z2 / sqrt(r), Z1 n x r, Z2 r x d Gaussian
 };
 // Weights (per head W_Q, W_K, W_V: d x d_k, W_O: d_k x d; MLP d x 4d and 4d x d; all N(0, std^2), biases 0,
-// LN gains 1) and input rows N(0, I) from shared_rng(family, trial). The draws depend on the shapes only.
+// LN gains 1) and input rows N(0, I) from shared_rng(family, trial). The draws depend on the shapes only (and on
+// input_rank when it is > 0: the rank-r input is drawn in place of the Gaussian one).
 std::vector<core::MatrixXd> run_bert_stack(const Context& ctx, const std::string& family, std::uint64_t trial,
                                            const BertSpec& spec);
 

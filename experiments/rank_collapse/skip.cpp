@@ -33,6 +33,13 @@ Check skip_check(const std::vector<double>& v) {
                      Check::at_least(mn, -1.0, "min_s log10(rho_L / rho_0)")});
 }
 
+// log10(rho_L / rho_0). A residual that reached exactly 0 (the pure SAN collapses below the smallest double at
+// n = 2) counts as log10 of the smallest positive double, -323.3, not -inf: a complete collapse, which the
+// check must see as one (the t interval of -inf is undefined).
+double log10_ratio(double ratio) {
+  return ratio == 0 ? std::log10(std::numeric_limits<double>::denorm_min()) : std::log10(ratio);
+}
+
 double mean(const std::vector<double>& x) {
   if (x.empty()) return NAN;
   double s = 0;
@@ -67,7 +74,11 @@ Claim skip_prevents_collapse() {
               int_param("heads", "heads H", 4, 12, 1, 256),
               int_param("dk", "per-head width d_qk = d_v", 16, 64, 1, 8192),
               int_param("stress_seeds", "seeds of the stress series (n = 16, d = 64, H = 4, std 2/sqrt(d), 48 layers)",
-                        5, 20, 0, 10000)};
+                        5, 20, 0, 10000),
+              real_param("input_mean",
+                         "common offset m added to every input entry, rows N(m 1, I) (the spec's input: m = 0); a "
+                         "large |m| leaves the input little relative residual rho(X^0) ~ 1/sqrt(1 + m^2)",
+                         0, 0, -1e6, 1e6)};
   c.figures = {"skip_prevents_collapse", "path_length_distribution"};
   c.units = true;  // each (variant, seed) stack is a unit of work
   c.run = [](Context& ctx) {
@@ -79,6 +90,7 @@ Claim skip_prevents_collapse() {
     base.H = int(ctx.integer("heads"));
     base.dk = int(ctx.integer("dk"));
     base.L = int(ctx.integer("depth"));
+    base.input_mean = ctx.real("input_mean");
     const std::vector<Variant> variants{{"san_skip", true, false, core::LnPlace::none},
                                         {"san", false, false, core::LnPlace::none},
                                         {"san_mlp", false, true, core::LnPlace::none},
@@ -127,7 +139,7 @@ Claim skip_prevents_collapse() {
     for (size_t j = 0; j < jobs.size(); ++j) {
       for (size_t l = 0; l < rho[j].size(); ++l)
         t.row({jobs[j].v.name, jobs[j].t, int(l), rho[j][l], rho[j][l] / rho[j][0], std::log10(rho[j][l] / rho[j][0])});
-      v[jobs[j].v.name].push_back(std::log10(rho[j].back() / rho[j][0]));
+      v[jobs[j].v.name].push_back(log10_ratio(rho[j].back() / rho[j][0]));
     }
     // Path counts of the skip stack (theory: the length-0 path is present with weight C(L,0) H^0 = 1).
     Table& pt = ctx.csv("path_length_distribution.csv", {"model", "H", "L", "k", "share"});
@@ -144,6 +156,11 @@ Claim skip_prevents_collapse() {
     double rho0_min = 1e300;
     for (size_t j = 0; j < jobs.size(); ++j) rho0_min = std::min(rho0_min, rho[j][0]);
     o.guard = Check::at_least(rho0_min, 0.1, "min rho(X^0) (inputs with a residual)");
+    if (!o.guard.holds) {  // nothing to keep: the ratios are not judged
+      o.check = Check::custom(false, rho0_min, 0.1, -1, "not evaluated (degenerate setting)");
+      o.controls.push_back({"no_skip", o.check});
+      return o;
+    }
     o.check = skip_check(v["san_skip"]);
     o.check.reason += fmt::format("; mean v = {:.3g}, range [{:.3g}, {:.3g}]; reported: stress series (48 layers, std "
                                   "2/sqrt(d)) mean log10 ratio no-LN {:.3g}, pre-LN {:.3g}, post-LN {:.3g}",

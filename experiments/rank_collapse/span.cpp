@@ -94,7 +94,11 @@ Claim attention_span_invariance() {
   c.control_name = "with_mlp";
   c.control_description = "A residual ReLU MLP (width 4d, biases) after every attention layer, S_L still from the "
                           "attention weights only: e ~ 0.7-1.";
-  c.params = {int_param("seeds", "seeds per setting", 10, 30, 1, 10000)};
+  c.params = {int_param("seeds", "seeds per setting", 10, 30, 1, 10000),
+              int_param("d",
+                        "features d of every setting (the input has rank r = 2 quick, 4 full; with skips and generic "
+                        "value maps dim S_l doubles per layer, and a trial with dim S_L = d is vacuous)",
+                        64, 768, 2, 8192)};
   c.figures = {"attention_span"};
   c.run = [](Context& ctx) {
     const int nt = std::max(1, ctx.threads());
@@ -109,6 +113,7 @@ Claim attention_span_invariance() {
                   {"full_H2_L4", 128, 768, 4, 2, 4, true, false},
                   {"full_mixing_H2_L4", 128, 768, 4, 2, 4, true, true}};
     }
+    for (auto& st : settings) st.d = int(ctx.integer("d"));
     struct Job {
       int s, t;
     };
