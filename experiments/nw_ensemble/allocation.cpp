@@ -98,7 +98,8 @@ std::vector<AllocData> simulate_multi(const Context& ctx, std::uint64_t offset, 
 
 // Direct multi-head cross-check: H = D/d_k real heads on all D/d_k disjoint blocks, uniform alpha,
 // design-exact per-design error (alpha^T m_r)^2 + sigma^2 ||sum_a alpha_a w_a||^2 on the same designs.
-std::vector<double> direct_mha_errors(const Context& ctx, std::uint64_t offset, int D, int n, int R, int dk) {
+std::vector<double> direct_mha_errors(const Context& ctx, std::uint64_t offset, int D, int n, int R, int dk,
+                                      double sigma = kSigma) {
   if (D % dk != 0) throw std::invalid_argument("direct MHA: D/d_k must be an integer");
   const int H = D / dk;
   std::vector<double> err(static_cast<size_t>(R));
@@ -128,7 +129,7 @@ std::vector<double> direct_mha_errors(const Context& ctx, std::uint64_t offset, 
       wbar += w / H;
       mbar += w.dot(f) / H;
     }
-    err[size_t(r)] = mbar * mbar + kSigma * kSigma * wbar.squaredNorm();
+    err[size_t(r)] = mbar * mbar + sigma * sigma * wbar.squaredNorm();
   }
   return err;
 }
@@ -136,25 +137,28 @@ std::vector<double> direct_mha_errors(const Context& ctx, std::uint64_t offset, 
 struct Terms {
   double b = 0, v = 0, c = 0, mse = 0;
 };
-Terms compose(const AllocData& a, size_t g, const std::vector<int>& idx) {
+// sigma: the noise level of y = f(x) + sigma eps (the spec's kSigma = 1 unless a claim overrides it).
+Terms compose(const AllocData& a, size_t g, const std::vector<int>& idx, double sigma = kSigma) {
   Terms t;
   const double b1 = sel_mean(a.m1[g], idx), b2 = sel_mean(a.m2[g], idx);
-  const double v1 = sel_cov(a.m1[g], a.m1[g], idx) + kSigma * kSigma * sel_mean(a.N11[g], idx);
-  const double v2 = sel_cov(a.m2[g], a.m2[g], idx) + kSigma * kSigma * sel_mean(a.N22[g], idx);
+  const double v1 = sel_cov(a.m1[g], a.m1[g], idx) + sigma * sigma * sel_mean(a.N11[g], idx);
+  const double v2 = sel_cov(a.m2[g], a.m2[g], idx) + sigma * sigma * sel_mean(a.N22[g], idx);
   t.b = 0.5 * (b1 + b2);  // f(x0) = 0
   t.v = 0.5 * (v1 + v2);
-  t.c = sel_cov(a.m1[g], a.m2[g], idx) + kSigma * kSigma * sel_mean(a.N12[g], idx);
+  t.c = sel_cov(a.m1[g], a.m2[g], idx) + sigma * sigma * sel_mean(a.N12[g], idx);
   const double H = double(a.D) / a.dks[g];
   t.mse = th::composed_mse(t.b, t.v, t.c, H);
   return t;
 }
-std::vector<double> curve(const AllocData& a, const std::vector<int>& idx) {
+std::vector<double> curve(const AllocData& a, const std::vector<int>& idx, double sigma = kSigma) {
   std::vector<double> y;
-  for (size_t g = 0; g < a.dks.size(); ++g) y.push_back(compose(a, g, idx).mse);
+  for (size_t g = 0; g < a.dks.size(); ++g) y.push_back(compose(a, g, idx, sigma).mse);
   return y;
 }
 std::vector<double> as_x(const std::vector<int>& dks) { return std::vector<double>(dks.begin(), dks.end()); }
-core::Vertex vertex_of(const AllocData& a, const std::vector<int>& idx) { return core::parabolic_vertex(as_x(a.dks), curve(a, idx)); }
+core::Vertex vertex_of(const AllocData& a, const std::vector<int>& idx, double sigma = kSigma) {
+  return core::parabolic_vertex(as_x(a.dks), curve(a, idx, sigma));
+}
 
 std::vector<int> grid(int lo, int hi) {
   std::vector<int> g;
@@ -162,9 +166,9 @@ std::vector<int> grid(int lo, int hi) {
   return g;
 }
 
-std::vector<double> theory_curve(int D, int n, const std::vector<int>& dks) {
+std::vector<double> theory_curve(int D, int n, const std::vector<int>& dks, double sigma = kSigma) {
   std::vector<double> y;
-  for (int dk : dks) y.push_back(th::budget_mse(D, dk, kBw, kLam, kSigma, n));
+  for (int dk : dks) y.push_back(th::budget_mse(D, dk, kBw, kLam, sigma, n));
   return y;
 }
 
@@ -265,10 +269,15 @@ Claim optimal_allocation() {
                         1000, 64000),
               int_param("n_min", "smallest n of the sweep", 4000, 1000, 1000, 64000),
               int_param("bootstrap", "bootstrap resamples B", 300, 300, 10, 100000),
-              int_param("direct_check", "direct MHA cross-check at d_k in {2, 4, 8} (1: on)", 0, 1, 0, 1)};
+              int_param("direct_check", "direct MHA cross-check at d_k in {2, 4, 8} (1: on)", 0, 1, 0, 1),
+              real_param("sigma",
+                         "noise level of y = f(x) + sigma eps (spec 1); a large sigma lets the variance dominate and "
+                         "pushes the optimum to the d_k = 1 edge, a small one to the widest head",
+                         kSigma, kSigma, 0.01, 100.0)};
   c.figures = {"optimal_allocation"};
   c.run = [](Context& ctx) {
     const int R = int(ctx.integer("designs")), B = int(ctx.integer("bootstrap"));
+    const double sigma = ctx.real("sigma");
     const int D = 64;
     std::vector<int> ns;
     for (int n : {1000, 4000, 16000, 64000})
@@ -282,9 +291,9 @@ Claim optimal_allocation() {
     std::vector<Check> parts, cparts, guards;
     for (size_t j = 0; j < ns.size(); ++j) {
       const int n = ns[j];
-      const std::vector<double> pc = theory_curve(D, n, dks);
+      const std::vector<double> pc = theory_curve(D, n, dks, sigma);
       const core::Vertex vp = core::parabolic_vertex(as_x(dks), pc);
-      const double cont = th::optimal_dk_continuous(D, n, kBw, kLam, kSigma);
+      const double cont = th::optimal_dk_continuous(D, n, kBw, kLam, sigma);
       guards.push_back(Check::custom(!vp.censored, vp.x, 0, vp.censored ? -1 : 1,
                                      fmt::format("predicted vertex interior at n = {} ({:.4g})", n, vp.x)));
       double vert[2], vsd[2];
@@ -293,18 +302,18 @@ Claim optimal_allocation() {
       const auto sims = simulate_multi(ctx, std::uint64_t(j * R), D, n, R, {{dks, fixed_h, false}, {dks, fixed_h, true}});
       for (int ctl = 0; ctl < 2; ++ctl) {
         const AllocData& a = sims[size_t(ctl)];
-        const core::Vertex vm = vertex_of(a, {});
+        const core::Vertex vm = vertex_of(a, {}, sigma);
         std::vector<std::vector<double>> mb(dks.size());
         std::vector<double> vb;
         for (int b = 0; b < B; ++b) {
           const auto idx = bootstrap_indices(ctx, R, b, fmt::format("bootstrap/{}", j));
-          const auto y = curve(a, idx);
+          const auto y = curve(a, idx, sigma);
           for (size_t g = 0; g < dks.size(); ++g) mb[g].push_back(y[g]);
           const core::Vertex v = core::parabolic_vertex(as_x(dks), y);
           if (!v.censored) vb.push_back(v.x);
         }
         for (size_t g = 0; g < dks.size(); ++g) {
-          const Terms tt = compose(a, g, {});
+          const Terms tt = compose(a, g, {}, sigma);
           t.row({n, dks[g], double(D) / dks[g], tt.b, tt.v, tt.c, tt.mse, core::sd_pop(mb[g]), pc[g], bool(ctl)});
         }
         vert[ctl] = vm.x;
@@ -325,10 +334,10 @@ Claim optimal_allocation() {
         auto& td = ctx.csv("optimal_allocation_direct.csv", {"n", "dk", "H", "mse_direct", "mse_direct_se", "mse_composed"});
         const AllocData a = simulate_multi(ctx, std::uint64_t(j * R), D, n, R, {{dks, fixed_h, false}})[0];
         for (int dk : {2, 4, 8}) {
-          const auto e = direct_mha_errors(ctx, std::uint64_t(j * R), D, n, R, dk);
+          const auto e = direct_mha_errors(ctx, std::uint64_t(j * R), D, n, R, dk, sigma);
           const double m = sel_mean(e, {});
           const double se = std::sqrt(sel_cov(e, e, {}) / (R - 1.0));
-          td.row({n, dk, D / dk, m, se, compose(a, size_t(dk - 1), {}).mse});
+          td.row({n, dk, D / dk, m, se, compose(a, size_t(dk - 1), {}, sigma).mse});
         }
       }
     }
@@ -358,14 +367,19 @@ Claim dk_log_n() {
   c.control_description = "unit-gain projections with the 1/sqrt(d_k) temperature (h = d_k^{1/4}): the MSE falls to "
                           "the widest head, the vertex is censored, must FAIL";
   c.params = {int_param("designs", "designs R per n", 40, 200, 3, 10000000),
-              int_param("n_points", "sweep n in {1000, 4000, 16000, 64000, 256000}, first n_points", 3, 5, 3, 5),
-              int_param("bootstrap", "bootstrap resamples B", 200, 200, 10, 100000)};
+              int_param("n_points", "sweep points n_j = round(1000 n_step^j), j < n_points (spec: 1000, 4000, 16000, 64000, 256000)", 3, 5, 3, 5),
+              int_param("bootstrap", "bootstrap resamples B", 200, 200, 10, 100000),
+              real_param("n_step",
+                         "ratio of successive n of the sweep, n_j = round(1000 n_step^j) (spec 4: 1000, 4000, ..., "
+                         "256000); a small step leaves too narrow an n range to resolve a log n slope",
+                         4.0, 4.0, 1.5, 4.0)};
   c.figures = {"dk_log_n"};
   c.run = [](Context& ctx) {
     const int R = int(ctx.integer("designs")), B = int(ctx.integer("bootstrap")), K = int(ctx.integer("n_points"));
+    const double n_step = ctx.real("n_step");
     const int D = 64;
-    const std::vector<int> all = {1000, 4000, 16000, 64000, 256000};
-    const std::vector<int> ns(all.begin(), all.begin() + K);
+    std::vector<int> ns;  // n_step = 4: {1000, 4000, 16000, 64000, 256000}, first K
+    for (int j = 0; j < K; ++j) ns.push_back(int(std::llround(1000.0 * std::pow(n_step, j))));
     const std::vector<int> dks = grid(1, 12);
     std::vector<double> xs;
     for (int n : ns) xs.push_back(std::log(double(n)));
@@ -415,15 +429,20 @@ Claim heads_linear_in_budget() {
   c.control_description = "unit-gain projections (h = d_k^{1/4}), grid extended to d_k <= D/2: the minimum sits at the "
                           "widest head, the vertex is censored, must FAIL";
   c.params = {int_param("designs", "designs R per D", 40, 200, 3, 10000000),
-              int_param("D_points", "sweep D in {16, 32, 64, 128, 256}, first D_points", 3, 5, 3, 5),
+              int_param("D_points", "sweep points D_j = round(16 D_step^j), j < D_points (spec: 16, 32, 64, 128, 256)", 3, 5, 3, 5),
               int_param("n", "training-set size", 4000, 4000, 100, 10000000),
-              int_param("bootstrap", "bootstrap resamples B", 200, 200, 10, 100000)};
+              int_param("bootstrap", "bootstrap resamples B", 200, 200, 10, 100000),
+              real_param("D_step",
+                         "ratio of successive budgets of the sweep, D_j = round(16 D_step^j) (spec 2: 16, 32, ..., "
+                         "256); a small step leaves too narrow a D range to resolve the log-log slope",
+                         2.0, 2.0, 1.2, 2.0)};
   c.figures = {"heads_linear_in_budget"};
   c.run = [](Context& ctx) {
     const int R = int(ctx.integer("designs")), B = int(ctx.integer("bootstrap")), K = int(ctx.integer("D_points"));
     const int n = int(ctx.integer("n"));
-    const std::vector<int> all = {16, 32, 64, 128, 256};
-    const std::vector<int> Ds(all.begin(), all.begin() + K);
+    const double D_step = ctx.real("D_step");
+    std::vector<int> Ds;  // D_step = 2: {16, 32, 64, 128, 256}, first K
+    for (int j = 0; j < K; ++j) Ds.push_back(int(std::llround(16.0 * std::pow(D_step, j))));
     std::vector<double> xs;
     std::vector<AllocData> main, ctl;
     for (size_t j = 0; j < Ds.size(); ++j) {

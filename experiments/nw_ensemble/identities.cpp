@@ -149,13 +149,19 @@ Claim softmax_is_nw() {
       "plain dot-product attention (no key-norm bias) checked against the Gaussian NW reference on the same keys "
       "(unequal key norms): must FAIL";
   c.params = {int_param("instances", "random instances per variant", 200, 10000, 1, 10000000),
-              int_param("float_instances", "float instances per variant (Lambda <= 80)", 0, 10000, 0, 10000000)};
+              int_param("float_instances", "float instances per variant (Lambda <= 80)", 0, 10000, 0, 10000000),
+              real_param("input_scale",
+                         "multiplies the spec's input scales s in {0.5, 1, 2} of q and K (variants i, ii) and gains g "
+                         "in {0.5, 1, 2} of the projection (variant iii); small values flatten the logits and the "
+                         "kernel weights become uniform",
+                         1.0, 1.0, 1e-6, 2.0)};
   c.figures = {"softmax_is_nw"};
   c.run = [](Context& ctx) {
     const int N = int(ctx.integer("instances"));
     const int nt = std::max(1, ctx.threads());
+    const double scale = ctx.real("input_scale");
     const std::vector<int> dks = {1, 2, 4, 8, 16, 32, 64}, ns = {2, 16, 128, 1024}, dvs = {1, 4};
-    const std::vector<double> ss = {0.5, 1.0, 2.0}, gs = {0.5, 1.0, 2.0};
+    const std::vector<double> ss = {0.5 * scale, 1.0 * scale, 2.0 * scale}, gs = {0.5 * scale, 1.0 * scale, 2.0 * scale};
     const char* names[3] = {"exp_dot", "gaussian_keynorm", "projected"};
     std::vector<std::vector<Instance1>> res(3, std::vector<Instance1>(size_t(N)));
     for (int v = 0; v < 3; ++v) {
@@ -355,12 +361,19 @@ Claim mha_is_nw_ensemble() {
       "one head of width H d_k (stacked W_Q, W_K, temperature sqrt(H d_k), value map sum_a W_V^a W_O^a) against the "
       "same NW ensemble, instances with H >= 2: must FAIL";
   c.params = {int_param("instances", "random MHA instances (and as many regression read-out instances)", 100, 10000, 1,
-                        10000000)};
+                        10000000),
+              int_param("H_max",
+                        "largest head count: H is drawn from {1, 2, 4, 8} up to H_max (spec 8); H_max = 1 leaves "
+                        "single-head instances only, where the identity is claim 1's and the control is empty",
+                        8, 8, 1, 8)};
   c.figures = {"mha_is_nw_ensemble"};
   c.run = [](Context& ctx) {
     const int N = int(ctx.integer("instances"));
     const int nt = std::max(1, ctx.threads());
-    const std::vector<int> Hs = {1, 2, 4, 8}, dks = {1, 4, 16}, dms = {8, 32, 64}, dvs = {1, 4, 16}, ns = {2, 32, 128};
+    std::vector<int> Hs;  // {1, 2, 4, 8} up to H_max; pick() draws one u64 whatever the list's length
+    for (int H : {1, 2, 4, 8})
+      if (H <= ctx.integer("H_max")) Hs.push_back(H);
+    const std::vector<int> dks = {1, 4, 16}, dms = {8, 32, 64}, dvs = {1, 4, 16}, ns = {2, 32, 128};
     std::vector<Instance2> res(size_t(2 * N));
 #pragma omp parallel for schedule(dynamic) num_threads(nt)
     for (int q = 0; q < 2 * N; ++q) {

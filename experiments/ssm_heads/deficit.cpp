@@ -118,6 +118,7 @@ Claim deficit_below_k() {
       real_param("lr", "Adam learning rate", 1e-2, 1e-2, 1e-6, 1.0),
       int_param("grid_n_max", "largest n of the full grid n in {64, 256, 1024} x (p,d) x N (0: table settings only)",
                 0, 1024, 0, 1024),
+      rho_max_param(),
   };
   c.figures = {"ssm_heads_deficit_below_k"};
   c.units = true;  // every random-subspace and trained model is a unit of work
@@ -127,6 +128,7 @@ Claim deficit_below_k() {
     const int restarts = static_cast<int>(ctx.integer("restarts"));
     const int steps = static_cast<int>(ctx.integer("steps"));
     const double lr = ctx.real("lr");
+    const double rho_max = ctx.real("rho_max");
     const bool full = ctx.full();
 
     // Settings: S1-S6 (quick and full), then the claim-1 full grid.
@@ -147,11 +149,11 @@ Claim deficit_below_k() {
       Prepared& pr = prep[q];
       if (q < static_cast<int>(ids.size())) {
         auto rng = ctx.rng(ids[q], 0);
-        pr.s = make_setting(ids[q], rng);
+        pr.s = make_setting(ids[q], rng, rho_max);
       } else {
         const GP& g = grid[q - ids.size()];
         auto rng = ctx.rng(g.label, 0);
-        pr.s = make_random_setting(g.label, g.n, g.p, g.d, g.N, rng);
+        pr.s = make_random_setting(g.label, g.n, g.p, g.d, g.N, rng, rho_max);
       }
       const Setting& s = pr.s;
       pr.K = s.ssm.kernel(s.n);

@@ -76,10 +76,12 @@ Claim exact_emulation_at_k() {
       int_param("inputs", "Gaussian input sequences per setting", 8, 32, 1, 100000),
       int_param("grid_n_max", "largest n of the full grid n in {64, 256, 1024} x (p,d) x N (0: table settings only)",
                 0, 1024, 0, 1024),
+      rho_max_param(),
   };
   c.figures = {"ssm_heads_emulation_vs_heads"};
   c.run = [](Context& ctx) {
     const int inputs = static_cast<int>(ctx.integer("inputs"));
+    const double rho_max = ctx.real("rho_max");
     const int nt = std::max(1, ctx.threads());
 
     // Settings: S1-S7, then the full grid. Each draws from its own stream (family = its id).
@@ -90,12 +92,12 @@ Claim exact_emulation_at_k() {
     for (int q = 0; q < static_cast<int>(res.size()); ++q) {
       if (q < static_cast<int>(ids.size())) {
         auto rng = ctx.rng(ids[q], 0);
-        res[q].s = make_setting(ids[q], rng);
+        res[q].s = make_setting(ids[q], rng, rho_max);
         res[q].group = "table";
       } else {
         const GridPoint& g = grid[q - ids.size()];
         auto rng = ctx.rng(g.label, 0);
-        res[q].s = make_random_setting(g.label, g.n, g.p, g.d, g.N, rng);
+        res[q].s = make_random_setting(g.label, g.n, g.p, g.d, g.N, rng, rho_max);
         res[q].group = fmt::format("grid p=d={}", g.p);
       }
     }

@@ -129,7 +129,10 @@ Claim attention_gradient_highway() {
       int_param("d_min", "smallest width d = p = d_k = d_v; d runs over d_min * 4^k <= d_max", 4, 4, 1, 256),
       int_param("d_max", "largest width", 4, 16, 1, 256),
       real_param("filler_norm", "norm of the random filler f (the other filler is f = 0)", 0.6, 0.6, 0.0, 100.0),
-      real_param("score_margin", "s_a - s_f = log n + score_margin", 3.0, 3.0, 0.0, 100.0),
+      real_param("score_margin",
+                 "s_a - s_f = log n + score_margin: the key's score lead over the fillers; at -log n the key scores "
+                 "like a filler and its weight falls to about 1/n (no highway)",
+                 3.0, 3.0, -100.0, 100.0),
       real_param("alibi_m", "ALiBi slope m of the control, b_ij = -m (i - j)", 0.5, 0.5, 1e-6, 100.0),
   };
   c.figures = {"ssm_heads_gradient_highway"};

@@ -77,10 +77,12 @@ Claim lower_bound_scope() {
       int_param("N", "state dimension of the normal-A SSM", 6, 16, 2, 256),
       int_param("inputs", "Gaussian input sequences per d", 16, 16, 1, 100000),
       int_param("d", "run one width d = p only (0: the mode's list, {2, 3, 4} quick, {2, 4, 8} full)", 0, 0, 0, 64),
+      rho_max_param(),
   };
   c.figures = {"ssm_heads_lower_bound_scope"};
   c.run = [](Context& ctx) {
     const int n = int(ctx.integer("n")), N = int(ctx.integer("N")), T = int(ctx.integer("inputs"));
+    const double rho_max = ctx.real("rho_max");
     std::vector<int> ds = ctx.quick() ? std::vector<int>{2, 3, 4} : std::vector<int>{2, 4, 8};
     if (ctx.integer("d") > 0) ds = {int(ctx.integer("d"))};
 
@@ -89,7 +91,7 @@ Claim lower_bound_scope() {
     for (size_t k = 0; k < ds.size(); ++k) {
       const int d = ds[k];
       core::PhiloxStream rng = ctx.rng("ssm", k);
-      settings[k].s = make_random_setting(fmt::format("d{}_N{}_n{}", d, N, n), n, d, d, N, rng);
+      settings[k].s = make_random_setting(fmt::format("d{}_N{}_n{}", d, N, n), n, d, d, N, rng, rho_max);
       const std::vector<MatrixXd> K = settings[k].s.ssm.kernel(n);
       const VectorXd sigma_w = core::singular_values<double>(core::weighted_lag_matrix(K));
       settings[k].r1 = theory::ssm_heads::min_operator_residual(sigma_w, 1);

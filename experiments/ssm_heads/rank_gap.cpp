@@ -100,6 +100,7 @@ Claim single_head_rank_gap() {
                 "rotation sweep points: 0 = the spec's six values {0.25, 0.5, 1, pi/2, 2, 2.9}, m > 0 = pi j/(m+1), "
                 "j = 1..m",
                 0, 64, 0, 100000),
+      rho_max_param(),
   };
   c.figures = {"ssm_heads_rank_gap"};
   c.run = [](Context& ctx) {
@@ -108,6 +109,7 @@ Claim single_head_rank_gap() {
     const int n_sm = static_cast<int>(ctx.integer("n_softmax"));
     const int n_sw = static_cast<int>(ctx.integer("n_sweep"));
     const int m_theta = static_cast<int>(ctx.integer("thetas"));
+    const double rho_max = ctx.real("rho_max");
 
     // ---- softmax heads: d = p (3 quick; 4 and 8 full), H = 1..4 (quick) or 1..pd+2 (full) ----
     const std::vector<int> dims = ctx.quick() ? std::vector<int>{3} : std::vector<int>{4, 8};
@@ -171,7 +173,7 @@ Claim single_head_rank_gap() {
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int q = 0; q < static_cast<int>(ssm_ids.size()); ++q) {
       auto rng = ctx.rng(ssm_ids[q], 0);
-      ss[q] = measure_ssm(make_setting(ssm_ids[q], rng));
+      ss[q] = measure_ssm(make_setting(ssm_ids[q], rng, rho_max));
     }
 
     // ---- rotation sweep ----

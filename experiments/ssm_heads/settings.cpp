@@ -5,6 +5,9 @@
 
 #include "theory/ssm_heads.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <numbers>
@@ -42,7 +45,7 @@ void draw_under_gap(Setting& s, const std::function<LinearSSM<double>(PhiloxStre
       s.gap_ok = true;
       return;
     }
-    if (!random) break;
+    if (!random || attempt == kMaxRedraws) break;  // redraws counts the replaced draws: at most 200
     ++s.redraws;
   }
   s.gap_ok = false;
@@ -53,9 +56,13 @@ LinearSSM<double> make_ssm(MatrixXd A, MatrixXd B, MatrixXd C, MatrixXd D = Matr
   return LinearSSM<double>{std::move(A), std::move(B), std::move(C), std::move(D)};
 }
 
-// Normal A (core::normal_dynamics, rho_max = 0.95), B and C Gaussian / sqrt(N), D = 0.
-LinearSSM<double> draw_normal_ssm(int p, int d, int N, PhiloxStream& rng) {
-  MatrixXd A = core::normal_dynamics(N, rng);
+// Normal A (core::normal_dynamics, |eigenvalues| <= rho_max; the spec's 0.95 gives its default
+// options bit for bit), B and C Gaussian / sqrt(N), D = 0.
+LinearSSM<double> draw_normal_ssm(int p, int d, int N, PhiloxStream& rng, double rho_max) {
+  core::NormalDynamicsOptions opt;
+  opt.rho_max = rho_max;
+  opt.r_lo = std::min(opt.r_lo, rho_max);
+  MatrixXd A = core::normal_dynamics(N, rng, opt);
   const double sc = 1.0 / std::sqrt(double(N));
   MatrixXd B = rng.normal_matrix(N, d, sc);
   MatrixXd C = rng.normal_matrix(p, N, sc);
@@ -74,11 +81,23 @@ Setting base(const std::string& id, int n, int p, int d, int N, int k, std::stri
   return s;
 }
 
+std::string normal_dynamics_text(double rho_max) {
+  return fmt::format("normal A (rho_max {}), B, C Gaussian / sqrt(N)", rho_max);
+}
+
 }  // namespace
 
 std::vector<std::string> table_setting_ids() { return {"S1", "S2", "S3", "S4", "S5", "S6", "S7", "Z1", "Z2"}; }
 
-Setting make_setting(const std::string& id, PhiloxStream& rng) {
+exp::ParamSpec rho_max_param() {
+  return exp::real_param("rho_max",
+                         "bound on |eigenvalue| of the randomly drawn dynamics A (S2-S4, S7, the random grid SSMs; "
+                         "spec 0.95): small values make the SSM forget within a few steps, so L_n loses its k-th "
+                         "singular value and the gap condition fails",
+                         kRhoMax, kRhoMax, 0.01, 0.99, true);
+}
+
+Setting make_setting(const std::string& id, PhiloxStream& rng, double rho_max) {
   namespace th = theory::ssm_heads;
   if (id == "S1" || id == "Z2") {
     const bool s1 = id == "S1";
@@ -98,9 +117,8 @@ Setting make_setting(const std::string& id, PhiloxStream& rng) {
     const int p = id == "S2" ? 3 : (id == "S3" ? 4 : 1);
     const int d = id == "S2" ? 4 : (id == "S3" ? 4 : 3);
     const int N = id == "S2" ? 6 : (id == "S3" ? 12 : 8);
-    Setting s = base(id, n, p, d, N, th::generic_required_heads(n, N, p, d, false),
-                     "normal A (rho_max 0.95), B, C Gaussian / sqrt(N)");
-    draw_under_gap(s, [&](PhiloxStream& r) { return draw_normal_ssm(p, d, N, r); }, rng, true);
+    Setting s = base(id, n, p, d, N, th::generic_required_heads(n, N, p, d, false), normal_dynamics_text(rho_max));
+    draw_under_gap(s, [&](PhiloxStream& r) { return draw_normal_ssm(p, d, N, r, rho_max); }, rng, true);
     return s;
   }
   if (id == "S5") {
@@ -133,13 +151,14 @@ Setting make_setting(const std::string& id, PhiloxStream& rng) {
   }
   if (id == "S7") {
     Setting s = base(id, 32, 4, 4, 16, 4,
-                     "channel-wise: four diagonal 4x4 blocks, eigenvalues U(-0.95, 0.95); block c reads input c, "
-                     "writes output c (Gaussian / sqrt(N))");
+                     fmt::format("channel-wise: four diagonal 4x4 blocks, eigenvalues U(-{0}, {0}); block c reads "
+                                 "input c, writes output c (Gaussian / sqrt(N))",
+                                 rho_max));
     draw_under_gap(
         s,
         [&](PhiloxStream& r) {
           MatrixXd A = MatrixXd::Zero(16, 16);
-          for (int q = 0; q < 16; ++q) A(q, q) = r.uniform(-0.95, 0.95);
+          for (int q = 0; q < 16; ++q) A(q, q) = r.uniform(-rho_max, rho_max);
           const double sc = 1.0 / std::sqrt(16.0);
           MatrixXd B = MatrixXd::Zero(16, 4), C = MatrixXd::Zero(4, 16);
           for (int c = 0; c < 4; ++c)
@@ -167,10 +186,11 @@ Setting make_setting(const std::string& id, PhiloxStream& rng) {
   throw std::invalid_argument("ssm_heads: unknown setting '" + id + "' (S1..S7, Z1, Z2)");
 }
 
-Setting make_random_setting(const std::string& label, int n, int p, int d, int N, PhiloxStream& rng) {
+Setting make_random_setting(const std::string& label, int n, int p, int d, int N, PhiloxStream& rng,
+                            double rho_max) {
   Setting s = base(label, n, p, d, N, theory::ssm_heads::generic_required_heads(n, N, p, d, false),
-                   "normal A (rho_max 0.95), B, C Gaussian / sqrt(N)");
-  draw_under_gap(s, [&](PhiloxStream& r) { return draw_normal_ssm(p, d, N, r); }, rng, true);
+                   normal_dynamics_text(rho_max));
+  draw_under_gap(s, [&](PhiloxStream& r) { return draw_normal_ssm(p, d, N, r, rho_max); }, rng, true);
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include "core/attention.hpp"
 #include "core/rng.hpp"
 #include "core/ssm.hpp"
+#include "experiments/common/claim.hpp"
 
 #include <string>
 #include <utility>
@@ -20,6 +21,9 @@ inline constexpr double kGapLo = 1e-6;
 inline constexpr double kGapHi = 1e-12;
 // Redraws allowed per setting after the first draw.
 inline constexpr int kMaxRedraws = 200;
+// The spec's bound on |eigenvalue| of the randomly drawn dynamics (S2-S4, S7, the full grid):
+// the default of the experiment-wide parameter "rho_max" (see rho_max_param()).
+inline constexpr double kRhoMax = 0.95;
 
 struct Setting {
   std::string id;                   // "S1".."S7", "Z1", "Z2", or a full-grid label
@@ -37,12 +41,22 @@ struct Setting {
 // ctx.rng(<id>, trial)); a draw violating the gap condition (sigma_k/sigma_1 >= 1e-6 and
 // sigma_{k+1}/sigma_1 <= 1e-12 for L_n) is redrawn from the continuation of the same stream,
 // at most 200 times. Fixed settings (S1, S5, Z2) draw nothing; their gap condition is still
-// evaluated and recorded. Throws std::invalid_argument for an unknown id.
-Setting make_setting(const std::string& id, core::PhiloxStream& rng);
+// evaluated and recorded. `rho_max` bounds |eigenvalue| of the random dynamics of S2-S4 (normal
+// A: 1x1 blocks U(-rho_max, rho_max), 2x2 blocks of radius U(min(0.3, rho_max), rho_max)) and S7
+// (diagonal U(-rho_max, rho_max)); the spec's value kRhoMax = 0.95 reproduces its draws bit for
+// bit. A small rho_max makes the SSM forget within a few steps: the k-th singular value of L_n
+// falls below 1e-6 sigma_1, the gap condition fails (gap_ok = false) and the setting is
+// degenerate. Throws std::invalid_argument for an unknown id.
+Setting make_setting(const std::string& id, core::PhiloxStream& rng, double rho_max = kRhoMax);
 
 // A random normal-A SSM of the full grid (n, p, d, N; D = 0) under the same gap condition.
-// k_pred = generic_required_heads(n, N, p, d, false).
-Setting make_random_setting(const std::string& label, int n, int p, int d, int N, core::PhiloxStream& rng);
+// k_pred = generic_required_heads(n, N, p, d, false). rho_max as for make_setting.
+Setting make_random_setting(const std::string& label, int n, int p, int d, int N, core::PhiloxStream& rng,
+                            double rho_max = kRhoMax);
+
+// The experiment-wide parameter "rho_max" (ssm_heads.rho_max), declared identically by every
+// claim that draws random dynamics: quick = full = kRhoMax, accepted range [0.01, 0.99].
+exp::ParamSpec rho_max_param();
 
 // The ids of the spec's table, in order: S1..S7, then Z1, Z2.
 std::vector<std::string> table_setting_ids();

@@ -85,7 +85,11 @@ Claim match3_expressivity() {
       "Every K2 and V2 row replaced by the embedding of residue 0: ordinary attention over j1, which detects pairs "
       "x_i + x_j = 0 rather than triples; many positions are mislabelled at lambda_suff.";
   c.params = {
-      int_param("n_max", "largest n of {8, 16, 32, 64} (M = n^2)", 8, 64, 8, 64),
+      int_param("n_max", "largest n of {8, 16, 32, 64} (M = M_factor n^2)", 8, 64, 8, 64),
+      int_param("M_factor",
+                "modulus M = M_factor n^2 of the residues (spec 1); a larger modulus makes matching triples rare and "
+                "lowers the label base rate",
+                1, 1, 1, 64),
       int_param("instances", "Match3 instances N per n", 200, 1000, 10, 100000),
       int_param("lambda_lo_exp", "smallest lambda / lambda_suff = 2^exp", -8, -8, -30, 0),
       int_param("lambda_hi_exp", "largest lambda / lambda_suff = 2^exp", 1, 1, 0, 4),
@@ -93,6 +97,7 @@ Claim match3_expressivity() {
   c.figures = {"tensor_attention_match3"};
   c.run = [](Context& ctx) {
     const int N = static_cast<int>(ctx.integer("instances"));
+    const int M_factor = static_cast<int>(ctx.integer("M_factor"));
     const int lo = static_cast<int>(ctx.integer("lambda_lo_exp")), hi = static_cast<int>(ctx.integer("lambda_hi_exp"));
     std::vector<int> ns;
     for (int n : {8, 16, 32, 64})
@@ -109,7 +114,7 @@ Claim match3_expressivity() {
     double min_base = 1, max_base = 0;
     std::string summary;
     for (int n : ns) {
-      const int M = n * n;
+      const int M = M_factor * n * n;
       const double ls = th::match3_lambda_suff(n, M), tau = th::match3_threshold(M);
       ctx.progress(fmt::format("Match3 n={} M={}", n, M));
       std::vector<Inst> res(static_cast<size_t>(N));

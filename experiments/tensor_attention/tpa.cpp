@@ -54,12 +54,13 @@ struct Result {
 
 // Materialised MHA against the factored decoder; `drop_key` drops the last key factor from the cache
 // (the 1/R_K normalisation kept).
-Result run_config(const Config& c, int d_model, core::PhiloxStream& rng, bool drop_key, int threads) {
+Result run_config(const Config& c, int d_model, double input_scale, core::PhiloxStream& rng, bool drop_key,
+                  int threads) {
   const double s = 1.0 / std::sqrt(double(d_model));
   const MatrixXd WAQ = rng.normal_matrix(c.RQ * c.h, d_model, s), WBQ = rng.normal_matrix(c.RQ * c.dh, d_model, s);
   const MatrixXd WAK = rng.normal_matrix(c.RK * c.h, d_model, s), WBK = rng.normal_matrix(c.RK * c.dh, d_model, s);
   const MatrixXd WAV = rng.normal_matrix(c.RV * c.h, d_model, s), WBV = rng.normal_matrix(c.RV * c.dh, d_model, s);
-  const MatrixXd X = rng.normal_matrix(c.T, d_model);
+  const MatrixXd X = rng.normal_matrix(c.T, d_model, input_scale);
   std::vector<Factors> fq, fk, fv;
   for (int t = 0; t < c.T; ++t) {
     const Eigen::VectorXd x = X.row(t).transpose();
@@ -147,11 +148,16 @@ Claim tpa_factored_cache() {
       int_param("d_model", "model width", 48, 48, 1, 4096),
       int_param("T_large", "tokens of the configurations (22, 64, 6, 2, 2) and (32, 128, 6, 1, 1) (0: not run)", 0,
                 1024, 0, 4096),
+      real_param("input_scale",
+                 "standard deviation of the Gaussian token embeddings x_t (spec 1); Q, K, V are quadratic in it, so "
+                 "small values shrink the outputs toward 0",
+                 1.0, 1.0, 1e-6, 100.0),
   };
   c.figures = {"tensor_attention_tpa_cache"};
   c.run = [](Context& ctx) {
     const int T = static_cast<int>(ctx.integer("T")), dm = static_cast<int>(ctx.integer("d_model")),
               TL = static_cast<int>(ctx.integer("T_large"));
+    const double input_scale = ctx.real("input_scale");
     std::vector<Config> cfgs = {{T, 8, 16, 6, 2, 2}};
     if (TL > 0) {
       cfgs.push_back({TL, 22, 64, 6, 2, 2});
@@ -168,7 +174,7 @@ Claim tpa_factored_cache() {
         const Config& cf = cfgs[k];
         ctx.progress(fmt::format("TPA h={} d_h={} T={}{}", cf.h, cf.dh, cf.T, ctrl ? " (control)" : ""));
         auto rng = ctx.rng(fmt::format("tpa_h{}_dh{}", cf.h, cf.dh), 0);  // same draws for the control
-        const Result r = run_config(cf, dm, rng, ctrl == 1, ctx.threads());
+        const Result r = run_config(cf, dm, input_scale, rng, ctrl == 1, ctx.threads());
         const long long per_tok = th::tpa_cache_per_token(cf.h, cf.dh, cf.RK, cf.RV);
         const long long pred = per_tok * cf.T;
         tab.row({static_cast<long long>(k), cf.T, cf.h, cf.dh, cf.RQ, cf.RK, cf.RV, dm, r.rel_diff, kTol, r.max_ref,
