@@ -8,6 +8,8 @@
 #include "core/rng.hpp"
 
 #include <Eigen/Dense>
+
+#include <algorithm>
 #include <complex>
 #include <stdexcept>
 #include <string>
@@ -35,22 +37,27 @@ template <class S> struct ThinSvd {
   Mat<S> V;  // n x r
 };
 
+// The one-sided Jacobi SVD (with Householder QR preconditioning), not Eigen's divide-and-conquer
+// BDCSVD: in Eigen 3.4.0 (Debian 12) BDCSVD breaks on exactly repeated singular values, e.g. a
+// stack of copies of an orthonormal basis (tests/unit/core_linalg.cpp): it returns NaN while
+// reporting success, and it reads out of bounds in its deflation step (a segfault, or silently
+// wrong values). Jacobi is slower on large matrices and sound on these.
 template <class S> ThinSvd<S> thin_svd(const Mat<S>& A) {
   require_finite(A, "thin_svd input");
   ThinSvd<S> out;
   if (A.rows() == 0 || A.cols() == 0) return out;
-  Eigen::BDCSVD<Mat<S>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  Eigen::JacobiSVD<Mat<S>> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
   out.U = svd.matrixU();
   out.s = svd.singularValues();
   out.V = svd.matrixV();
   return out;
 }
 
+// The singular values, descending (Jacobi, see thin_svd).
 template <class S> Vec<S> singular_values(const Mat<S>& A) {
   require_finite(A, "singular_values input");
   if (A.rows() == 0 || A.cols() == 0) return Vec<S>();
-  Eigen::BDCSVD<Mat<S>> svd(A);
-  return svd.singularValues();
+  return Eigen::JacobiSVD<Mat<S>>(A).singularValues();
 }
 
 // Number of singular values strictly above tol * sigma_max (0 for a zero matrix).

@@ -39,6 +39,33 @@ TEST_CASE("thin SVD reconstructs and is thin") {
   CHECK((s.U.transpose() * s.U - MatrixXd::Identity(3, 3)).norm() < 1e-14);
 }
 
+TEST_CASE("thin SVD of stacked copies of an orthonormal basis (Eigen 3.4.0's BDCSVD breaks there)") {
+  // A = [B^T; B^T; ...] with B (d x r) orthonormal: r singular values sqrt(copies), exactly repeated.
+  // On these, Eigen 3.4.0's BDCSVD returns NaN or segfaults (so it is not called here); thin_svd and
+  // singular_values (Jacobi) must return a finite, exact decomposition.
+  for (int seed = 0; seed < 4; ++seed)
+    for (int d : {16, 32, 64})
+      for (int rank : {4, 8, 16})
+        for (int copies : {2, 8, 16}) {
+          PhiloxStream g(100 + seed, 0);
+          const MatrixXd B = haar_orthogonal(d, g).leftCols(rank);
+          MatrixXd A(copies * rank, d);
+          for (int c = 0; c < copies; ++c) A.middleRows(c * rank, rank) = B.transpose();
+          INFO("seed " << seed << " d " << d << " rank " << rank << " copies " << copies);
+          const auto s = thin_svd<double>(A);
+          REQUIRE(s.U.allFinite());
+          REQUIRE(s.s.allFinite());
+          REQUIRE(s.V.allFinite());
+          CHECK((s.U * s.s.asDiagonal() * s.V.transpose() - A).norm() < 1e-12 * A.norm());
+          CHECK(std::abs(s.s(0) - std::sqrt(double(copies))) < 1e-12);
+          CHECK(std::abs(s.s(rank - 1) - std::sqrt(double(copies))) < 1e-12);
+          CHECK(numerical_rank_of_sv<double>(s.s, 1e-10) == rank);
+          const VectorXd sv = singular_values<double>(A);
+          REQUIRE(sv.allFinite());
+          CHECK((sv - s.s).cwiseAbs().maxCoeff() < 1e-12);
+        }
+}
+
 TEST_CASE("vec and unvec are column-major inverses") {
   MatrixXd M(2, 3);
   M << 1, 2, 3, 4, 5, 6;
