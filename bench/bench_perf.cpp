@@ -155,7 +155,6 @@ double icl_flops(const MhaPoint& p) {
 }
 
 void icl_step(benchmark::State& st, MhaPoint p, int threads) {
-  omp_set_num_threads(threads);
   RegressionTask t;
   t.d = p.d, t.n = p.n, t.k = 1, t.s2 = 0.1;
   PromptBatch b;
@@ -169,6 +168,7 @@ void icl_step(benchmark::State& st, MhaPoint p, int threads) {
   Adam adam(ao);
   std::vector<MatrixXd> g;
   Workspace ws;
+  ws.threads = threads;  // the per-prompt loops (core/training: batches from 1e5 B n D H)
   const auto params = m.block_ptrs();
   loss_and_grad(m, b, &g, {}, &ws);
   for (auto _ : st) {
@@ -176,7 +176,6 @@ void icl_step(benchmark::State& st, MhaPoint p, int threads) {
     adam.step(params, g);
   }
   set_flops(st, icl_flops(p));
-  omp_set_num_threads(1);
 }
 
 template <class S> void tensor_fwd(benchmark::State& st, int n, int threads) {

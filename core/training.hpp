@@ -67,7 +67,14 @@ struct BackwardOptions {
 // Reusable buffers: with one Workspace per loop, a training step allocates nothing after the
 // first (shapes as in core/src/training.cpp).
 struct Workspace {
-  MatrixXd KQall, OVall, ZT, U, P, V, F, G, dOV, dV, dU, dS, dKQ;
+  MatrixXd KQall, OVall, ZT, U, P, V, F, G, dOV, dV, dU, dKQ;
+  std::vector<MatrixXd> dS;  // per-thread scratch of the backward's per-prompt loop
+  // Threads for the per-prompt loops of forward and loss_and_grad (OpenMP; batches with
+  // B n D H < 1e5 run on the calling thread). Every prompt is computed by one thread into its own
+  // columns and the sums over prompts are the products after the loops, so results are
+  // bit-identical for any thread count. Inside an enclosing parallel region (e.g. models trained
+  // in parallel) the loops run on the calling thread (OpenMP's nested parallelism is off).
+  int threads = 1;
 };
 
 // Predictions F (k x B) of the model on a batch.

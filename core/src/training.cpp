@@ -1,5 +1,7 @@
 #include "core/training.hpp"
 
+#include <omp.h>
+
 #include <Eigen/Eigenvalues>
 
 #include <cmath>
@@ -134,6 +136,12 @@ template <class Dst, class L, class R> inline void prod(Dst&& dst, const L& l, c
 
 inline bool use_lazy(int D, int H, int n) { return D * H <= 64 && n <= 256; }
 
+// Threads for a per-prompt loop (Workspace::threads): one below 1e5 multiply-adds per head and
+// token of the batch, where waking a team costs more than it saves.
+inline int prompt_threads(const Workspace& ws, int B, int n, int D, int H) {
+  return ws.threads > 1 && double(B) * n * D * H >= 1e5 ? ws.threads : 1;
+}
+
 // Forward on the batch: fills ws.U ((H D) x B), ws.P (n x (B H): P_b = columns [b H, (b+1) H)),
 // ws.V ((H D) x B), ws.F (k x B).
 void forward_impl(const AttentionModel& m, const PromptBatch& b, Workspace& ws) {
@@ -144,6 +152,8 @@ void forward_impl(const AttentionModel& m, const PromptBatch& b, Workspace& ws) 
   ws.P.resize(n, Eigen::Index(B) * H);
   ws.V.resize(Eigen::Index(H) * D, B);
   const bool soft = m.kind == ScoreKind::softmax;
+  const int nt = prompt_threads(ws, B, n, D, H);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int j = 0; j < B; ++j) {
     const auto ZTb = ws.ZT.middleRows(Eigen::Index(j) * n, n);
     Eigen::Map<const MatrixXd> Ub(ws.U.col(j).data(), D, H);
@@ -190,17 +200,21 @@ double loss_and_grad(const AttentionModel& m, const PromptBatch& b, std::vector<
   w.dOV.noalias() = w.G * w.V.transpose();        // k x (H D)
   w.dV.noalias() = w.OVall.transpose() * w.G;     // (H D) x B
   w.dU.resize(Eigen::Index(H) * D, B);
-  w.dS.resize(n, H);
+  const int nt = prompt_threads(w, B, n, D, H);
+  if (int(w.dS.size()) < nt) w.dS.resize(size_t(nt));
+  for (int t = 0; t < nt; ++t) w.dS[size_t(t)].resize(n, H);
   const bool lazy = use_lazy(D, H, n);
   const bool soft = m.kind == ScoreKind::softmax;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int j = 0; j < B; ++j) {
+    MatrixXd& dS = w.dS[size_t(nt > 1 ? omp_get_thread_num() : 0)];
     const auto ZTb = w.ZT.middleRows(Eigen::Index(j) * n, n);
     Eigen::Map<const MatrixXd> dVb(w.dV.col(j).data(), D, H);
-    prod(w.dS, ZTb, dVb, lazy);  // dP (n x H)
+    prod(dS, ZTb, dVb, lazy);  // dP (n x H)
     if (soft) {
       const auto Pb = w.P.middleCols(Eigen::Index(j) * H, H);
       for (int h = 0; h < H; ++h) {
-        auto c = w.dS.col(h);
+        auto c = dS.col(h);
         const auto p = Pb.col(h);
         if (opt.drop_softmax_mean) {
           c = c.cwiseProduct(p);
@@ -211,7 +225,7 @@ double loss_and_grad(const AttentionModel& m, const PromptBatch& b, std::vector<
       }
     }
     Eigen::Map<MatrixXd> dUb(w.dU.col(j).data(), D, H);
-    prod(dUb, ZTb.transpose(), w.dS, lazy);
+    prod(dUb, ZTb.transpose(), dS, lazy);
   }
   w.dKQ.noalias() = w.dU * b.Zq.transpose();  // (H D) x D
 
