@@ -81,6 +81,10 @@ class Torch:
         self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "baselines", "torch_baselines.py"),
                                    "--threads", str(threads), "--min-time", str(min_time), "--serve"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        # Wait until torch is imported: an import running beside the first attnlab runs took a
+        # core from them (the 2-thread FMA peak read 0.2x of the 1-thread one).
+        if not json.loads(self.p.stdout.readline()).get("ready"):
+            raise RuntimeError("PyTorch worker did not start")
 
     def run(self, name):
         self.p.stdin.write(name + "\n")
@@ -108,6 +112,9 @@ def main():
     ap.add_argument("--full", action="store_true", help="also mha_fwd_bwd at the large point")
     ap.add_argument("--no-extras", action="store_true")
     ap.add_argument("--json", default="")
+    ap.add_argument("--settle", type=float, default=0.1,
+                    help="seconds to wait after a PyTorch run before the next attnlab run (its OpenMP team "
+                         "spins for a while after each parallel region)")
     a = ap.parse_args()
     binary = os.path.join(a.build, "bench", "bench_perf")
     A = Attnlab(binary, a.min_time)
@@ -132,6 +139,7 @@ def main():
             al, pt, flags = [], [], []
             for rep in range(a.reps):
                 for attempt in range(a.retries + 1):
+                    time.sleep(a.settle)
                     ra = A.run(name)
                     rp = T.run(name) if has_torch else None
                     ok = threads > 1 or (ra["cpu_s"] / ra["wall_s"] >= 0.9 and

@@ -194,6 +194,8 @@ def main():
     for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         if os.environ.get(v) != str(a.threads):
             print(f"warning: {v}={os.environ.get(v)} (want {a.threads}: set it before starting Python)", file=sys.stderr)
+    if a.serve:
+        print(json.dumps({"ready": True}), flush=True)  # imports done: the driver waits for this line
     names = a.names if not a.serve else (line.strip() for line in sys.stdin)
     for name in names:
         if not name:
