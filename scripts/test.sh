@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install, build, and run every test with CTest:
 #   1. preset release: unit, theorem and command-line tests (JUnit: build/release/junit-tests.xml);
-#   2. preset asan: the unit tests of every core and theory piece and of the framework under
-#      AddressSanitizer and UndefinedBehaviorSanitizer (g++);
+#   2. preset asan: the unit tests of every core and theory piece and of the framework, and the
+#      quick theorem tests labelled "sanitizer" (tests/CMakeLists.txt), under AddressSanitizer and
+#      UndefinedBehaviorSanitizer (g++);
 #   3. preset fuzz: the libFuzzer target of the config and --set parsers, briefly (clang).
 # Arguments go to the first ctest (e.g. -R theorem). Exit status: non-zero if any stage failed.
 set -euo pipefail

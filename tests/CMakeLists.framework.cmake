@@ -8,7 +8,8 @@ foreach(name framework_verdict framework_io framework_params framework_inject fr
   add_executable(test_${name} ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_${name}.cpp)
   target_link_libraries(test_${name} PRIVATE attnlab_test_fake Catch2::Catch2WithMain)
   add_test(NAME unit.${name} COMMAND test_${name})
-  set_tests_properties(unit.${name} PROPERTIES TIMEOUT 120)
+  set_tests_properties(unit.${name} PROPERTIES TIMEOUT 120 LABELS sanitizer)
+  list(APPEND ATTNLAB_SANITIZER_TESTS test_${name})
 endforeach()
 
 # The CLI with only the fake experiment: exact exit codes and outputs, independent of the
