@@ -147,14 +147,15 @@ inline int prompt_threads(const Workspace& ws, int B, int n, int D, int H) {
 void forward_impl(const AttentionModel& m, const PromptBatch& b, Workspace& ws) {
   const int H = m.H, D = m.D, n = b.n, B = b.B;
   const bool lazy = use_lazy(D, H, n);
-  ws.ZT = b.Z.transpose();
-  ws.U.noalias() = ws.KQall * b.Zq;  // (H D) x B
+  ws.ZT.resize(b.Z.cols(), D);        // filled prompt by prompt in the loop (a whole-batch transpose
+  ws.U.noalias() = ws.KQall * b.Zq;  // ran on one thread, out of cache: most of the large point)
   ws.P.resize(n, Eigen::Index(B) * H);
   ws.V.resize(Eigen::Index(H) * D, B);
   const bool soft = m.kind == ScoreKind::softmax;
   const int nt = prompt_threads(ws, B, n, D, H);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int j = 0; j < B; ++j) {
+    ws.ZT.middleRows(Eigen::Index(j) * n, n) = b.Z.middleCols(Eigen::Index(j) * n, n).transpose();
     const auto ZTb = ws.ZT.middleRows(Eigen::Index(j) * n, n);
     Eigen::Map<const MatrixXd> Ub(ws.U.col(j).data(), D, H);
     auto Pb = ws.P.middleCols(Eigen::Index(j) * H, H);
