@@ -186,12 +186,15 @@ def main():
                       f"({100 * gf / pk if pk else 0:4.1f}% peak)  cpu/wall {cw}", flush=True)
                 results[name] = {"attnlab": al, "gflops": gf, "peak_gflops": pk}
     # two threads over one
-    print("\n## speed-up 2 threads / 1 thread (attnlab, median wall)")
+    # fma_peak does `threads` times the work with more threads: compare work per second
+    print("\n## speed-up 2 threads / 1 thread (attnlab, median wall; fma_peak: FLOP/s)")
     for base, _ in rows:
         r1, r2 = results.get(f"{base}/t1"), results.get(f"{base}/t2")
         if r1 and r2:
-            w1 = statistics.median(r["wall_s"] for r in r1["attnlab"])
-            w2 = statistics.median(r["wall_s"] for r in r2["attnlab"])
+            w1 = statistics.median(r["wall_s"] / max(r["flop"], 1.0) if base.startswith("fma_peak") else r["wall_s"]
+                                   for r in r1["attnlab"])
+            w2 = statistics.median(r["wall_s"] / max(r["flop"], 1.0) if base.startswith("fma_peak") else r["wall_s"]
+                                   for r in r2["attnlab"])
             print(f"{base:28s} {w1 / w2:5.2f}x")
     print(f"\n# total {time.time() - t_start:.0f} s")
     path = a.json or os.path.join(a.build, "side_by_side.json")
