@@ -18,19 +18,16 @@
 // Without AVX2/FMA the scalar loop calls std::exp (same contract, exact to libm).
 // The sum is accumulated in 4 (8) lanes and then reduced: not the same bits as a left-to-right sum.
 #pragma once
+#include "core/simd.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define ATTNLAB_VEXP_AVX2 1
-#endif
-
 namespace attnlab::core {
 
 namespace detail {
-#ifdef ATTNLAB_VEXP_AVX2
+#ifdef ATTNLAB_SIMD_AVX2
 // exp(r) for |r| <= ln 2 / 2 by Horner's scheme: degree 11 (double) and 6 (float) polynomials
 // interpolating exp at the Chebyshev nodes of that interval (near-minimax; relative error
 // 1.7e-17 resp. 2.0e-8 with the coefficients as rounded here, i.e. under 0.1 resp. 0.2 ulp).
@@ -123,41 +120,9 @@ inline __m256 exp_ps(__m256 x) {
   if (_mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(86.0f), _CMP_LE_OQ)) == 0xFF) return exp_fast_ps(x);
   return exp_full_ps(x);
 }
+inline __m256d exp_v(__m256d x) { return exp_pd(x); }
+inline __m256 exp_v(__m256 x) { return exp_ps(x); }
 
-inline double hsum(__m256d v) {
-  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
-}
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
-// The vector type and its operations per scalar.
-template <class S> struct Vexp;
-template <> struct Vexp<double> {
-  using V = __m256d;
-  static constexpr int W = 4;
-  static V set1(double v) { return _mm256_set1_pd(v); }
-  static V zero() { return _mm256_setzero_pd(); }
-  static V load(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
-  static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
-  static V exp(V x) { return exp_pd(x); }
-};
-template <> struct Vexp<float> {
-  using V = __m256;
-  static constexpr int W = 8;
-  static V set1(float v) { return _mm256_set1_ps(v); }
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
-  static V exp(V x) { return exp_ps(x); }
-};
 #endif
 }  // namespace detail
 
@@ -166,13 +131,13 @@ template <class S> S exp_shift_sum(S* x, std::ptrdiff_t n, S m) {
   static_assert(std::is_same_v<S, double> || std::is_same_v<S, float>, "exp_shift_sum: float or double");
   std::ptrdiff_t i = 0;
   S sum = 0;
-#ifdef ATTNLAB_VEXP_AVX2
-  using O = detail::Vexp<S>;
+#ifdef ATTNLAB_SIMD_AVX2
+  using O = simd::Simd<S>;
   constexpr int W = O::W;
   const typename O::V mv = O::set1(m);
   typename O::V acc = O::zero();
   for (; i + W <= n; i += W) {
-    const typename O::V e = O::exp(O::sub(O::load(x + i), mv));
+    const typename O::V e = detail::exp_v(O::sub(O::load(x + i), mv));
     O::store(x + i, e);
     acc = O::add(acc, e);
   }
@@ -180,14 +145,14 @@ template <class S> S exp_shift_sum(S* x, std::ptrdiff_t n, S m) {
     S buf[W] = {};
     const std::ptrdiff_t rest = n - i;
     for (std::ptrdiff_t j = 0; j < rest; ++j) buf[j] = x[i + j] - m;
-    O::store(buf, O::exp(O::load(buf)));
+    O::store(buf, detail::exp_v(O::load(buf)));
     for (std::ptrdiff_t j = 0; j < rest; ++j) {
       x[i + j] = buf[j];
       sum += buf[j];
     }
     i = n;
   }
-  sum += detail::hsum(acc);
+  sum += O::hsum(acc);
 #endif
   for (; i < n; ++i) {
     x[i] = std::exp(x[i] - m);

@@ -45,7 +45,10 @@ double max_abs(const MatrixXd& a) { return a.cwiseAbs().maxCoeff(); }
 }  // namespace
 
 TEST_CASE("mha_forward matches the reference layer sequence by sequence") {
-  for (auto [B, n, d, H] : {std::array<int, 4>{3, 5, 4, 1}, {4, 7, 6, 2}, {70, 9, 8, 4}, {2, 70, 8, 2}}) {
+  // The first four shapes take the Eigen path of the per-head products; the last four the AVX2
+  // kernels (n and dh multiples of 8: both dtypes), with tiles of every width and row tails.
+  for (auto [B, n, d, H] : {std::array<int, 4>{3, 5, 4, 1}, {4, 7, 6, 2}, {70, 9, 8, 4}, {2, 70, 8, 2},
+                            {4, 8, 8, 1}, {5, 16, 16, 2}, {3, 24, 24, 1}, {2, 40, 32, 4}}) {
     PhiloxStream r(7, std::uint64_t(B * 1000 + n));
     const auto w = random_weights(r, d, H);
     const RowMat<double> X = random_rows(r, Eigen::Index(B) * n, d);
@@ -73,51 +76,53 @@ TEST_CASE("mha_forward matches the reference layer sequence by sequence") {
 }
 
 TEST_CASE("mha_forward_backward: Y equals the forward, dX the reference VJP, gradients central differences") {
-  const int B = 3, n = 6, d = 6, H = 3;
-  PhiloxStream r(8, 0);
-  const auto w = random_weights(r, d, H);
-  const RowMat<double> X = random_rows(r, B * n, d), G = random_rows(r, B * n, d);
-  RowMat<double> Y, Yf, dX;
-  MhaGrads<double> dW;
-  mha_forward_backward(w, B, n, X, G, Y, dX, dW, 1);
-  mha_forward(w, B, n, X, Yf, 1);
-  CHECK(max_abs(MatrixXd(Y - Yf)) <= 1e-13);
+  // n = 6, dh = 2: the Eigen path; n = 8, dh = 8: the AVX2 kernels (in the x86-64-v3 build)
+  for (auto [B, n, d, H] : {std::array<int, 4>{3, 6, 6, 3}, {2, 8, 8, 1}}) {
+    PhiloxStream r(8, std::uint64_t(n));
+    const auto w = random_weights(r, d, H);
+    const RowMat<double> X = random_rows(r, B * n, d), G = random_rows(r, B * n, d);
+    RowMat<double> Y, Yf, dX;
+    MhaGrads<double> dW;
+    mha_forward_backward(w, B, n, X, G, Y, dX, dW, 1);
+    mha_forward(w, B, n, X, Yf, 1);
+    CHECK(max_abs(MatrixXd(Y - Yf)) <= 1e-13);
 
-  // dX against the reference VJP (sequence by sequence)
-  const auto ref = reference(w);
-  for (int b = 0; b < B; ++b) {
-    const MatrixXd dXr = ref.backward(X.middleRows(b * n, n), G.middleRows(b * n, n), full());
-    CHECK(max_relative_error(MatrixXd(dX.middleRows(b * n, n)), dXr) <= 1e-10);
-  }
+    // dX against the reference VJP (sequence by sequence)
+    const auto ref = reference(w);
+    for (int b = 0; b < B; ++b) {
+      const MatrixXd dXr = ref.backward(X.middleRows(b * n, n), G.middleRows(b * n, n), full());
+      CHECK(max_relative_error(MatrixXd(dX.middleRows(b * n, n)), dXr) <= 1e-10);
+    }
 
-  // L = <G, Y>: every gradient against central differences
-  const auto loss_w = [&](const MhaWeights<double>& ww) {
-    RowMat<double> Yw;
-    mha_forward(ww, B, n, X, Yw, 1);
-    return (G.array() * Yw.array()).sum();
-  };
-  const auto fd_block = [&](int which) {
-    const auto f = [&](const MatrixXd& M) {
-      MhaWeights<double> ww = w;
-      (which == 0 ? ww.WQ : which == 1 ? ww.WK : which == 2 ? ww.WV : ww.WO) = M;
-      return loss_w(ww);
+    // L = <G, Y>: every gradient against central differences
+    const auto loss_w = [&](const MhaWeights<double>& ww) {
+      RowMat<double> Yw;
+      mha_forward(ww, B, n, X, Yw, 1);
+      return (G.array() * Yw.array()).sum();
     };
-    const MatrixXd& M0 = which == 0 ? w.WQ : which == 1 ? w.WK : which == 2 ? w.WV : w.WO;
-    return central_difference_gradient(f, M0, 1e-6);
-  };
-  const MatrixXd* an[4] = {&dW.WQ, &dW.WK, &dW.WV, &dW.WO};
-  for (int k = 0; k < 4; ++k) {
-    const MatrixXd fd = fd_block(k);
-    INFO("block " << k << " max rel err " << max_relative_error(*an[k], fd));
-    CHECK(max_abs(*an[k]) > 1e-3);
-    CHECK(max_relative_error(*an[k], fd) <= 1e-6);
+    const auto fd_block = [&](int which) {
+      const auto f = [&](const MatrixXd& M) {
+        MhaWeights<double> ww = w;
+        (which == 0 ? ww.WQ : which == 1 ? ww.WK : which == 2 ? ww.WV : ww.WO) = M;
+        return loss_w(ww);
+      };
+      const MatrixXd& M0 = which == 0 ? w.WQ : which == 1 ? w.WK : which == 2 ? w.WV : w.WO;
+      return central_difference_gradient(f, M0, 1e-6);
+    };
+    const MatrixXd* an[4] = {&dW.WQ, &dW.WK, &dW.WV, &dW.WO};
+    for (int k = 0; k < 4; ++k) {
+      const MatrixXd fd = fd_block(k);
+      INFO("block " << k << " max rel err " << max_relative_error(*an[k], fd));
+      CHECK(max_abs(*an[k]) > 1e-3);
+      CHECK(max_relative_error(*an[k], fd) <= 1e-6);
+    }
+    const auto fx = [&](const MatrixXd& Z) {
+      RowMat<double> Yz;
+      mha_forward(w, B, n, RowMat<double>(Z), Yz, 1);
+      return (G.array() * Yz.array()).sum();
+    };
+    CHECK(max_relative_error(MatrixXd(dX), central_difference_gradient(fx, MatrixXd(X), 1e-6)) <= 1e-6);
   }
-  const auto fx = [&](const MatrixXd& Z) {
-    RowMat<double> Yz;
-    mha_forward(w, B, n, RowMat<double>(Z), Yz, 1);
-    return (G.array() * Yz.array()).sum();
-  };
-  CHECK(max_relative_error(MatrixXd(dX), central_difference_gradient(fx, MatrixXd(X), 1e-6)) <= 1e-6);
 }
 
 TEST_CASE("mha kernels give bit-identical results for 1 and 2 threads") {
