@@ -11,6 +11,8 @@
 //   mha_fwd_ref            core/attention.hpp's reference layer, sequence by sequence (the "before")
 //   mha_proj               the projection products of mha_fwd alone, chunked as the kernel does them
 //   gemm_proj              Eigen's GEMM at the projection shape as one product: (B n x d)(d x 4d)
+//   mha_heads              the per-head products of mha_fwd alone (Q K^T with row maxima, P V scaled)
+//   gemm_heads             the same products with Eigen's GEMM on the same operands
 //   icl_step               one Adam step (loss_and_grad + Adam) of core/training's factored softmax
 //                          model on a fixed batch of in-context-regression prompts (f64 only)
 //   tensor_fwd             core/tensor_attention.hpp's naive order-3 kernel (n, d = 16)
@@ -134,6 +136,43 @@ template <class S> void mha_proj(benchmark::State& st, MhaPoint p, int threads) 
   }
   set_flops(st, 8.0 * p.B * p.n * double(p.d) * p.d);
 }
+
+// The per-head products of mha_fwd alone (Q K^T with the row maxima, and P V with the 1/row-sum
+// scaling), as the kernel issues them (AVX2 tiles when n and dh are multiples of the vector width),
+// on the packed Q K V rows of one chunk of sequences (in cache, as in the kernel, where the chunk's
+// projection has just written them), repeated for every chunk of the batch; no exponentials.
+// gemm_heads: the same products with Eigen's GEMM on the same operands (the kernel's path for other
+// shapes, and its path for all shapes before the tiles).
+template <class S, bool Tiles> void heads(benchmark::State& st, MhaPoint p) {
+  const int d = p.d, dh = p.d / p.H, cs = mha_chunk_sequences(p.B, p.n), chunks = (p.B + cs - 1) / cs;
+  const RowMat<S> QKV = mha_input<S>(MhaPoint{p.name, cs, p.n, 3 * p.d, p.H}, 2) * S(0.3);
+  RowMat<S> O(QKV.rows(), d), P(p.n, p.n), KT;
+  Eigen::Matrix<S, Eigen::Dynamic, 1> rv(p.n);
+  for (auto _ : st) {
+    for (int c = 0; c < chunks; ++c)
+      for (int b = 0; b < std::min(cs, p.B - c * cs); ++b)
+        for (int h = 0; h < p.H; ++h) {
+          const S* base = QKV.data() + Eigen::Index(b) * p.n * 3 * d;
+          detail::CMapRM<S> Qh(base + h * dh, p.n, dh, Eigen::OuterStride<>(3 * d)),
+              Kh(base + d + h * dh, p.n, dh, Eigen::OuterStride<>(3 * d)),
+              Vh(base + 2 * d + h * dh, p.n, dh, Eigen::OuterStride<>(3 * d));
+          detail::MapRM<S> Oh(O.data() + Eigen::Index(b) * p.n * d + h * dh, p.n, dh, Eigen::OuterStride<>(d));
+          if constexpr (Tiles) {
+            detail::scores_rowmax(Qh, Kh, KT, P, rv);
+            detail::pv_scaled(P, Vh, rv, Oh);
+          } else {
+            P.noalias() = Qh * Kh.transpose();
+            rv = P.rowwise().maxCoeff();
+            Oh.noalias() = P * Vh;
+            Oh = rv.asDiagonal() * Oh;
+          }
+        }
+    benchmark::DoNotOptimize(O.data());
+  }
+  set_flops(st, 4.0 * p.B * double(p.n) * p.n * d);
+}
+template <class S> void mha_heads(benchmark::State& st, MhaPoint p, int) { heads<S, true>(st, p); }
+template <class S> void gemm_heads(benchmark::State& st, MhaPoint p, int) { heads<S, false>(st, p); }
 
 // Eigen's GEMM at the projection shape, as one product (B n x d)(d x 4d).
 template <class S> void gemm_proj(benchmark::State& st, MhaPoint p, int threads) {
@@ -262,6 +301,8 @@ template <class S> void register_dtype() {
         reg("mha_fwd_ref" + pt, [p, t](benchmark::State& st) { mha_fwd_ref<S>(st, p, t); });
         reg("mha_proj" + pt, [p, t](benchmark::State& st) { mha_proj<S>(st, p, t); });
         reg("gemm_proj" + pt, [p, t](benchmark::State& st) { gemm_proj<S>(st, p, t); });
+        reg("mha_heads" + pt, [p, t](benchmark::State& st) { mha_heads<S>(st, p, t); });
+        reg("gemm_heads" + pt, [p, t](benchmark::State& st) { gemm_heads<S>(st, p, t); });
       }
     }
     for (int n : {128, 256})

@@ -48,15 +48,15 @@ def grid(full):
     return g
 
 
-ONE_THREAD_ONLY = ("mha_proj", "gemm_proj", "mha_fwd_ref")
+ONE_THREAD_ONLY = ("mha_proj", "gemm_proj", "mha_heads", "gemm_heads", "mha_fwd_ref")
 
 
 def extras():
-    """attnlab-only rows (one thread): the projection pieces against Eigen's GEMM, and the reference."""
+    """attnlab-only rows (one thread): the projection and per-head pieces against Eigen's GEMM, and the reference."""
     e = []
     for dt in ("f64", "f32"):
         for pt in ("tiny", "anchor", "large"):
-            e += [f"mha_proj/{dt}/{pt}", f"gemm_proj/{dt}/{pt}"]
+            e += [f"mha_proj/{dt}/{pt}", f"gemm_proj/{dt}/{pt}", f"mha_heads/{dt}/{pt}", f"gemm_heads/{dt}/{pt}"]
         e.append(f"mha_fwd_ref/{dt}/anchor")
     return e
 
@@ -194,7 +194,7 @@ def main():
                              "peak_gflops": pk, "ratio_cpu": rc, "gflops_cpu": gfc, "peak_gflops_cpu": pkc}
         T.close()
         if threads == 1 and not a.no_extras:
-            print("\n## attnlab only, 1 thread: projection pieces vs Eigen's GEMM at the projection shape; reference")
+            print("\n## attnlab only, 1 thread: projection and per-head pieces vs Eigen's GEMM at their shapes; reference")
             for base in extras():
                 name = f"{base}/t1"
                 al = [A.run(name) for _ in range(3)]

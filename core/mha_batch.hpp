@@ -17,8 +17,10 @@
 // value products are per sequence. OpenMP runs over chunks; every chunk is computed by one thread
 // in a fixed order and weight gradients are summed over chunks in chunk order after the parallel
 // loop, so results are bit-identical for any thread count. Batches under 4 MFLOP run on the calling thread (waking a team costs more).
-// The 1/sqrt(dh) scale is folded into the copy of W_Q used for the products. Products use Eigen's
-// GEMM (EIGEN_DONT_PARALLELIZE: single-threaded inside a chunk), the exponentials core/vexp.hpp's
+// The 1/sqrt(dh) scale is folded into the copy of W_Q used for the products. The projections and
+// the backward's products use Eigen's GEMM (EIGEN_DONT_PARALLELIZE: single-threaded inside a
+// chunk); the forward's per-head products Q K^T and P V use the AVX2/FMA tiles below when n and dh
+// are multiples of the vector width (Eigen otherwise), and the exponentials core/vexp.hpp's
 // vectorised exp. Templated on float and double.
 #pragma once
 #include "core/linalg.hpp"
