@@ -257,29 +257,6 @@ inline Vertex parabolic_vertex(const std::vector<double>& x, const std::vector<d
   return v;
 }
 
-// Kendall's tau-a between x and y (pairs with ties count 0).
-inline double kendall_tau(const std::vector<double>& x, const std::vector<double>& y) {
-  const size_t n = x.size();
-  if (n != y.size() || n < 2) throw std::invalid_argument("kendall_tau: need two equal-length samples");
-  long long s = 0;
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = i + 1; j < n; ++j) {
-      const double a = x[i] - x[j], b = y[i] - y[j];
-      s += (a * b > 0) - (a * b < 0);
-    }
-  return double(s) / (0.5 * double(n) * double(n - 1));
-}
-
-// Percentile of a sample (linear interpolation, p in [0, 1]).
-inline double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const double pos = p * double(v.size() - 1);
-  const size_t lo = size_t(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
-}
-
 // Population standard deviation (two-pass).
 inline double sd_pop(const std::vector<double>& v) {
   if (v.empty()) return std::numeric_limits<double>::quiet_NaN();

@@ -3,6 +3,7 @@
 // at fixed per-head bias and variance (claim 5). Design-exact moments (noise integrated in closed
 // form), common designs across the HDI grid. Spec: shared/claims/nw_ensemble.md, claims 4-5.
 #include "core/kernel_regression.hpp"
+#include "core/stats.hpp"
 #include "experiments/common/context.hpp"
 #include "experiments/nw_ensemble/claims.hpp"
 #include "experiments/nw_ensemble/testbed.hpp"

@@ -5,6 +5,7 @@
 // Spec: shared/claims/nw_ensemble.md, claims 1-2.
 #include "core/attention.hpp"
 #include "core/kernel_regression.hpp"
+#include "core/stats.hpp"
 #include "experiments/common/context.hpp"
 #include "experiments/nw_ensemble/claims.hpp"
 #include "theory/nw_ensemble.hpp"

@@ -2,8 +2,21 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <stdexcept>
 
 using namespace attnlab::core;
+
+TEST_CASE("kendall_tau and percentile") {
+  CHECK(kendall_tau({1, 2, 3, 4}, {1, 2, 3, 4}) == Approx(1.0));
+  CHECK(kendall_tau({1, 2, 3, 4}, {4, 3, 2, 1}) == Approx(-1.0));
+  CHECK(kendall_tau({1, 2, 3}, {1, 3, 2}) == Approx(1.0 / 3));
+  CHECK(kendall_tau({1, 1, 2}, {1, 2, 2}) == Approx(1.0 / 3));  // tied pairs count 0 (tau-a)
+  CHECK_THROWS_AS(kendall_tau({1, 2}, {1}), std::invalid_argument);
+  CHECK(percentile({1, 2, 3, 4, 5}, 0.5) == Approx(3.0));
+  CHECK(percentile({5, 1, 3}, 0.25) == Approx(2.0));  // sorted first, then interpolated
+  CHECK(percentile({2, 4}, 0.975) == Approx(3.95));
+  CHECK(std::isnan(percentile({}, 0.5)));
+}
 
 TEST_CASE("Student-t quantiles match tables") {
   CHECK(student_t_quantile(0.975, 1) == Approx(12.7062).epsilon(1e-5));
