@@ -185,8 +185,8 @@ template <class S> bool head_kernels_apply(int n, int dh) {
 template <class S>
 void scores_rowmax(const CMapRM<S>& Qh, const CMapRM<S>& Kh, RowMat<S>& KT, RowMat<S>& P,
                    Eigen::Matrix<S, Eigen::Dynamic, 1>& rmax) {
-  const int n = int(Qh.rows()), dh = int(Qh.cols());
 #ifdef ATTNLAB_SIMD_AVX2
+  const int n = int(Qh.rows()), dh = int(Qh.cols());
   if (head_kernels_apply<S>(n, dh)) {
     KT = Kh.transpose();
     int i0 = 0;
@@ -203,8 +203,8 @@ void scores_rowmax(const CMapRM<S>& Qh, const CMapRM<S>& Kh, RowMat<S>& KT, RowM
 // Oh = diag(rinv) P Vh.
 template <class S>
 void pv_scaled(const RowMat<S>& P, const CMapRM<S>& Vh, const Eigen::Matrix<S, Eigen::Dynamic, 1>& rinv, MapRM<S>& Oh) {
-  const int n = int(P.rows()), dh = int(Vh.cols());
 #ifdef ATTNLAB_SIMD_AVX2
+  const int n = int(P.rows()), dh = int(Vh.cols());
   if (head_kernels_apply<S>(n, dh)) {
     int i0 = 0;
     for (; i0 + 6 <= n; i0 += 6) pv_rows<S, 6>(P.data(), n, Vh.data(), Vh.outerStride(), rinv.data(), dh, i0, Oh.data(), Oh.outerStride());
