@@ -48,9 +48,6 @@ def grid(full):
     return g
 
 
-ONE_THREAD_ONLY = ("mha_proj", "gemm_proj", "mha_heads", "gemm_heads", "mha_fwd_ref")
-
-
 def extras():
     """attnlab-only rows (one thread): the projection and per-head pieces against Eigen's GEMM, and the reference."""
     e = []

@@ -190,8 +190,8 @@ void scores_rowmax(const CMapRM<S>& Qh, const CMapRM<S>& Kh, RowMat<S>& KT, RowM
   if (head_kernels_apply<S>(n, dh)) {
     KT = Kh.transpose();
     int i0 = 0;
-    for (; i0 + 4 <= n; i0 += 4) qk_rows<S, 4>(Qh.data(), Qh.outerStride(), KT.data(), n, dh, i0, P.data(), rmax.data());
-    for (; i0 < n; ++i0) qk_rows<S, 1>(Qh.data(), Qh.outerStride(), KT.data(), n, dh, i0, P.data(), rmax.data());
+    // n is a multiple of the vector width (4 or 8), so 4-row tiles cover every row
+    for (; i0 < n; i0 += 4) qk_rows<S, 4>(Qh.data(), Qh.outerStride(), KT.data(), n, dh, i0, P.data(), rmax.data());
     return;
   }
 #endif
